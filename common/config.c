@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * config.c: table-driven parsing and validation of sluice.conf (see config.h).
+ *
+ * One row per key: its dotted path, type, where it lands in struct sluice_config, its range,
+ * default and help text. The parser walks the libconfig tree and looks every setting up in the
+ * table, so an unknown key, a wrong type or an out-of-range value is reported with the line
+ * number libconfig kept for that setting. Defaults are applied from the same table first, so a
+ * missing key always has a documented value. The table is also what README.md documents.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler.h"
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_UINT,
+	CONFIG_BOOL,
+	CONFIG_IPV4,
+	CONFIG_IPV6,
+	CONFIG_LCORE_LIST,
+};
+
+struct config_key {
+	const char *path;
+	enum config_type type;
+	size_t offset;          /* into struct sluice_config */
+	size_t size;            /* strings: buffer size */
+	uint64_t min, max;      /* CONFIG_UINT (inclusive) */
+	const char *default_value;
+	const char *help;
+};
+
+#define DP(field) offsetof(struct sluice_config, dataplane.field)
+#define CTL(field) offsetof(struct sluice_config, control.field)
+#define STRN(path, off, sz, def, help) {path, CONFIG_STRING, off, sz, 0, 0, def, help}
+#define UINT(path, off, lo, hi, def, help) {path, CONFIG_UINT, off, 0, lo, hi, def, help}
+#define BOOL(path, off, def, help) {path, CONFIG_BOOL, off, 0, 0, 1, def, help}
+
+#define DP_STR(path, field, def, help) \
+	STRN(path, DP(field), sizeof(((struct dataplane_config *)0)->field), def, help)
+#define CTL_STR(path, field, def, help) \
+	STRN(path, CTL(field), sizeof(((struct control_config *)0)->field), def, help)
+
+static const struct config_key config_keys[] = {
+	/* dataplane.port */
+	DP_STR("dataplane.port.driver", port_driver, "af_xdp",
+	       "DPDK port kind: af_xdp (AF_XDP socket on a kernel interface), tap (net_tap) or pci"),
+	DP_STR("dataplane.port.iface", port_iface, "sluice-edge",
+	       "kernel interface the af_xdp port binds to, or the tap interface to create"),
+	DP_STR("dataplane.port.pci", port_pci, "", "PCI address of the NIC when driver = pci"),
+	DP_STR("dataplane.port.xdp_prog", port_xdp_prog, "",
+	       "af_xdp: XDP steering program object (bpf/steer.bpf.o); empty = the PMD's default "
+	       "program, which sends every frame of the queue to the data plane"),
+	UINT("dataplane.port.queues", DP(port_queues), 1, CONFIG_LCORES_MAX, "1",
+	     "RX/TX queue pairs; one worker lcore owns each"),
+	UINT("dataplane.port.mtu", DP(port_mtu), 576, 9000, "1500", "IP MTU of the port, bytes"),
+	UINT("dataplane.port.rx_ring", DP(port_rx_ring), 64, 16384, "1024", "RX descriptors per queue"),
+	UINT("dataplane.port.tx_ring", DP(port_tx_ring), 64, 16384, "1024", "TX descriptors per queue"),
+	UINT("dataplane.port.mbufs_per_queue", DP(mbufs_per_queue), 1024, 1048576, "8192",
+	     "mbufs in each queue's packet pool"),
+
+	/* dataplane.eal */
+	{"dataplane.eal.lcores", CONFIG_LCORE_LIST, DP(lcores), 0, 0, 1023, "[1]",
+	 "worker lcore ids, one per port queue (list of integers)"},
+	UINT("dataplane.eal.main_lcore", DP(main_lcore), 0, 1023, "0",
+	     "lcore of the main thread (command socket, stats, page-in helpers)"),
+	BOOL("dataplane.eal.hugepages", DP(hugepages), "true",
+	     "use hugepages; false runs the EAL with --no-huge"),
+	UINT("dataplane.eal.memory_mb", DP(memory_mb), 64, 1048576, "1024",
+	     "EAL memory in MiB (used with hugepages = false, and as the reservation otherwise)"),
+	DP_STR("dataplane.eal.file_prefix", file_prefix, "sluice",
+	       "EAL --file-prefix: lets several DPDK processes share a machine"),
+
+	/* dataplane.net */
+	{"dataplane.net.ipv4", CONFIG_IPV4, DP(ipv4), 0, 0, 0, "198.18.0.1", "IPv4 service address"},
+	UINT("dataplane.net.ipv4_prefix_len", DP(ipv4_prefix_len), 1, 32, "24",
+	     "prefix length of the IPv4 subnet on the port"),
+	{"dataplane.net.ipv6", CONFIG_IPV6, DP(ipv6), 0, 0, 0, "fd5c::1", "IPv6 service address"},
+	UINT("dataplane.net.ipv6_prefix_len", DP(ipv6_prefix_len), 1, 128, "64",
+	     "prefix length of the IPv6 subnet on the port"),
+	BOOL("dataplane.net.ipv6_enabled", DP(ipv6_enabled), "true", "serve over IPv6 too"),
+	UINT("dataplane.net.arp_entries", DP(arp_entries), 16, 1048576, "4096",
+	     "neighbour (ARP/NDP) entries per lcore"),
+
+	/* dataplane.service */
+	UINT("dataplane.service.http_port", DP(http_port), 1, 65535, "80", "plain HTTP listener port"),
+	UINT("dataplane.service.https_port", DP(https_port), 0, 65535, "443",
+	     "HTTPS listener port (0 = none)"),
+	DP_STR("dataplane.service.store_root", store_root, "/var/lib/sluice/store",
+	       "directory holding the segment files"),
+	DP_STR("dataplane.service.catalog", catalog_path, "",
+	       "catalog file listing the store's files; empty = <store_root>/catalog.json"),
+	UINT("dataplane.service.max_connections", DP(max_connections), 16, 16777216, "65536",
+	     "connections per lcore (memory is reserved up front)"),
+
+	/* dataplane.tcp */
+	DP_STR("dataplane.tcp.cc", tcp_cc, "newreno", "congestion control module"),
+	UINT("dataplane.tcp.rto_min_ms", DP(tcp_rto_min_ms), 1, 60000, "200", "lower bound of the RTO, ms"),
+	UINT("dataplane.tcp.rto_max_ms", DP(tcp_rto_max_ms), 100, 600000, "60000",
+	     "upper bound of the RTO after backoff, ms"),
+	UINT("dataplane.tcp.rto_initial_ms", DP(tcp_rto_initial_ms), 100, 60000, "1000",
+	     "RTO before the first RTT sample (RFC 6298: 1 s), ms"),
+	UINT("dataplane.tcp.syn_retries", DP(tcp_syn_retries), 0, 16, "5", "SYN-ACK retransmissions"),
+	UINT("dataplane.tcp.data_retries", DP(tcp_data_retries), 1, 64, "15",
+	     "consecutive RTOs before a connection is reset"),
+	UINT("dataplane.tcp.initial_cwnd_segments", DP(tcp_initial_cwnd_segments), 1, 1000, "10",
+	     "initial congestion window, segments (RFC 6928)"),
+	UINT("dataplane.tcp.fin_timeout_ms", DP(tcp_fin_timeout_ms), 100, 600000, "30000",
+	     "longest a closing connection may wait for the peer, ms"),
+	UINT("dataplane.tcp.time_wait_ms", DP(tcp_time_wait_ms), 0, 240000, "2000",
+	     "TIME_WAIT duration, ms"),
+	UINT("dataplane.tcp.idle_timeout_ms", DP(tcp_idle_timeout_ms), 1000, 86400000, "120000",
+	     "a connection with no traffic at all this long is reset, ms"),
+
+	/* dataplane.http */
+	UINT("dataplane.http.keepalive_timeout_ms", DP(http_keepalive_timeout_ms), 100, 3600000, "60000",
+	     "idle time between requests before the server closes, ms"),
+	UINT("dataplane.http.header_timeout_ms", DP(http_header_timeout_ms), 100, 600000, "10000",
+	     "time allowed to receive a whole request head, ms"),
+	UINT("dataplane.http.max_request_bytes", DP(http_max_request_bytes), 256, 65536, "8192",
+	     "largest request head accepted, bytes"),
+	DP_STR("dataplane.http.server_name", http_server_name, "sluice", "Server header value"),
+
+	/* dataplane.api */
+	DP_STR("dataplane.api.stats_path", stats_path, "/dev/shm/sluice-stats",
+	       "shared-memory stats segment the control plane reads"),
+	DP_STR("dataplane.api.command_socket", command_socket, "/run/sluice/dataplane.sock",
+	       "UNIX socket the control plane sends commands to"),
+
+	/* control */
+	CTL_STR("control.listen", listen, "127.0.0.1:8701", "REST API address:port"),
+	CTL_STR("control.token_file", token_file, "/etc/sluice/tokens",
+		"file of operator bearer tokens, one per line"),
+	CTL_STR("control.state_dir", state_dir, "/var/lib/sluice/control",
+		"where the control plane keeps its state"),
+};
+
+static const char *config_type_name(enum config_type type)
+{
+	switch (type) {
+	case CONFIG_STRING: return "string";
+	case CONFIG_UINT: return "integer";
+	case CONFIG_BOOL: return "boolean";
+	case CONFIG_IPV4: return "IPv4 address";
+	case CONFIG_IPV6: return "IPv6 address";
+	case CONFIG_LCORE_LIST: return "list of integers";
+	}
+	return "?";
+}
+
+static int config_fail(char *err, size_t err_len, const char *name, int line, const char *fmt, ...)
+	sluice_printf(5, 6);
+
+static int config_fail(char *err, size_t err_len, const char *name, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = line > 0 ? snprintf(err, err_len, "%s:%d: ", name, line)
+			 : snprintf(err, err_len, "%s: ", name);
+
+	if (n < 0 || (size_t)n >= err_len)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Parses text into a key's slot; line/name only for messages. */
+static int config_store_text(const struct config_key *key, const char *text, struct sluice_config *cfg,
+			     const char *name, int line, char *err, size_t err_len)
+{
+	void *slot = (char *)cfg + key->offset;
+	char *end;
+
+	switch (key->type) {
+	case CONFIG_STRING:
+		if (strlen(text) >= key->size)
+			return config_fail(err, err_len, name, line, "%s: value longer than %zu bytes",
+					   key->path, key->size - 1);
+		strcpy(slot, text);
+		return 0;
+	case CONFIG_UINT: {
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(text, &end, 10);
+		if (errno || end == text || *end || text[0] == '-')
+			return config_fail(err, err_len, name, line, "%s: '%s' is not an integer", key->path, text);
+		if (v < key->min || v > key->max)
+			return config_fail(err, err_len, name, line, "%s: %llu is outside [%" PRIu64 ", %" PRIu64 "]",
+					   key->path, v, key->min, key->max);
+		*(uint32_t *)slot = (uint32_t)v;
+		return 0;
+	}
+	case CONFIG_BOOL:
+		if (!strcmp(text, "true"))
+			*(bool *)slot = true;
+		else if (!strcmp(text, "false"))
+			*(bool *)slot = false;
+		else
+			return config_fail(err, err_len, name, line, "%s: '%s' is not true or false", key->path, text);
+		return 0;
+	case CONFIG_IPV4:
+		if (inet_pton(AF_INET, text, slot) != 1)
+			return config_fail(err, err_len, name, line, "%s: '%s' is not an IPv4 address", key->path, text);
+		return 0;
+	case CONFIG_IPV6:
+		if (inet_pton(AF_INET6, text, slot) != 1)
+			return config_fail(err, err_len, name, line, "%s: '%s' is not an IPv6 address", key->path, text);
+		return 0;
+	case CONFIG_LCORE_LIST: {
+		/* Defaults are written "[a, b]". */
+		struct dataplane_config *dp = &cfg->dataplane;
+		const char *p = text;
+
+		dp->lcore_count = 0;
+		while (*p) {
+			unsigned long v;
+
+			while (*p == '[' || *p == ' ' || *p == ',' || *p == ']')
+				p++;
+			if (!*p)
+				break;
+			v = strtoul(p, &end, 10);
+			if (end == p || v > key->max || dp->lcore_count >= CONFIG_LCORES_MAX)
+				return config_fail(err, err_len, name, line, "%s: bad lcore list '%s'", key->path, text);
+			dp->lcores[dp->lcore_count++] = (uint32_t)v;
+			p = end;
+		}
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+void config_defaults(struct sluice_config *cfg)
+{
+	char err[CONFIG_ERROR_MAX];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		int rc = config_store_text(&config_keys[i], config_keys[i].default_value, cfg, "defaults", 0,
+					   err, sizeof(err));
+		if (rc) {
+			/* A bad default is a programming error caught by the unit tests. */
+			fprintf(stderr, "config: bad default: %s\n", err);
+			abort();
+		}
+	}
+}
+
+static const struct config_key *config_find_key(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (!strcmp(config_keys[i].path, path))
+			return &config_keys[i];
+	return NULL;
+}
+
+static bool config_is_group_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (!strncmp(config_keys[i].path, path, n) && config_keys[i].path[n] == '.')
+			return true;
+	return false;
+}
+
+static int config_store_setting(const struct config_key *key, config_setting_t *s, struct sluice_config *cfg,
+				const char *name, char *err, size_t err_len)
+{
+	int line = (int)config_setting_source_line(s);
+	int type = config_setting_type(s);
+	char text[CONFIG_PATH_MAX];
+
+	switch (key->type) {
+	case CONFIG_STRING:
+	case CONFIG_IPV4:
+	case CONFIG_IPV6:
+		if (type != CONFIG_TYPE_STRING)
+			return config_fail(err, err_len, name, line, "%s: expected a %s in quotes", key->path,
+					   config_type_name(key->type));
+		return config_store_text(key, config_setting_get_string(s), cfg, name, line, err, err_len);
+	case CONFIG_UINT:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+			return config_fail(err, err_len, name, line, "%s: expected an integer", key->path);
+		if (config_setting_get_int64(s) < 0)
+			return config_fail(err, err_len, name, line, "%s: must not be negative", key->path);
+		snprintf(text, sizeof(text), "%lld", config_setting_get_int64(s));
+		return config_store_text(key, text, cfg, name, line, err, err_len);
+	case CONFIG_BOOL:
+		if (type != CONFIG_TYPE_BOOL)
+			return config_fail(err, err_len, name, line, "%s: expected true or false", key->path);
+		*(bool *)((char *)cfg + key->offset) = config_setting_get_bool(s);
+		return 0;
+	case CONFIG_LCORE_LIST: {
+		struct dataplane_config *dp = &cfg->dataplane;
+		int n = config_setting_length(s);
+
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+			return config_fail(err, err_len, name, line, "%s: expected a list like [1, 2]", key->path);
+		if (n < 1 || n > CONFIG_LCORES_MAX)
+			return config_fail(err, err_len, name, line, "%s: needs 1 to %d entries", key->path,
+					   CONFIG_LCORES_MAX);
+		dp->lcore_count = 0;
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			long long v;
+
+			if (config_setting_type(e) != CONFIG_TYPE_INT)
+				return config_fail(err, err_len, name, line, "%s: entry %d is not an integer",
+						   key->path, i);
+			v = config_setting_get_int64(e);
+			if (v < 0 || (uint64_t)v > key->max)
+				return config_fail(err, err_len, name, line, "%s: lcore %lld out of range", key->path, v);
+			dp->lcores[dp->lcore_count++] = (uint32_t)v;
+		}
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static int config_walk(config_setting_t *group, const char *prefix, struct sluice_config *cfg,
+		       const char *name, char *err, size_t err_len)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *key_name = config_setting_name(s);
+		int line = (int)config_setting_source_line(s);
+		char path[CONFIG_PATH_MAX];
+		const struct config_key *key;
+		int rc;
+
+		if (!key_name)
+			return config_fail(err, err_len, name, line, "%s: unnamed setting", prefix);
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key_name);
+		key = config_find_key(path);
+		if (key) {
+			rc = config_store_setting(key, s, cfg, name, err, err_len);
+		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && config_is_group_path(path)) {
+			rc = config_walk(s, path, cfg, name, err, err_len);
+		} else {
+			rc = config_fail(err, err_len, name, line, "unknown key '%s'", path);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Checks that need several keys at once. */
+static int config_check_consistency(const struct sluice_config *cfg, const char *name, char *err, size_t err_len)
+{
+	const struct dataplane_config *dp = &cfg->dataplane;
+
+	if (strcmp(dp->port_driver, "af_xdp") && strcmp(dp->port_driver, "tap") && strcmp(dp->port_driver, "pci"))
+		return config_fail(err, err_len, name, 0, "dataplane.port.driver: '%s' is not af_xdp, tap or pci",
+				   dp->port_driver);
+	if (!strcmp(dp->port_driver, "pci") && !dp->port_pci[0])
+		return config_fail(err, err_len, name, 0, "dataplane.port.pci: required when driver = pci");
+	if (strcmp(dp->port_driver, "pci") && !dp->port_iface[0])
+		return config_fail(err, err_len, name, 0, "dataplane.port.iface: required for driver %s",
+				   dp->port_driver);
+	if (dp->lcore_count != dp->port_queues)
+		return config_fail(err, err_len, name, 0,
+				   "dataplane.eal.lcores: %u lcores for %u queues (one lcore owns each queue)",
+				   dp->lcore_count, dp->port_queues);
+	for (uint32_t i = 0; i < dp->lcore_count; i++) {
+		if (dp->lcores[i] == dp->main_lcore)
+			return config_fail(err, err_len, name, 0,
+					   "dataplane.eal.lcores: lcore %u is also the main lcore", dp->main_lcore);
+		for (uint32_t j = 0; j < i; j++)
+			if (dp->lcores[i] == dp->lcores[j])
+				return config_fail(err, err_len, name, 0, "dataplane.eal.lcores: lcore %u listed twice",
+						   dp->lcores[i]);
+	}
+	if (dp->https_port == dp->http_port)
+		return config_fail(err, err_len, name, 0, "dataplane.service.https_port equals http_port");
+	if (dp->tcp_rto_min_ms > dp->tcp_rto_max_ms)
+		return config_fail(err, err_len, name, 0, "dataplane.tcp.rto_min_ms exceeds rto_max_ms");
+	if (!dp->store_root[0])
+		return config_fail(err, err_len, name, 0, "dataplane.service.store_root: must not be empty");
+	return 0;
+}
+
+static int config_load(config_t *lc, int read_ok, const char *name, struct sluice_config *cfg, char *err,
+		       size_t err_len)
+{
+	int rc;
+
+	if (!read_ok) {
+		rc = config_fail(err, err_len, name, config_error_line(lc), "%s", config_error_text(lc));
+		return rc;
+	}
+	rc = config_walk(config_root_setting(lc), "", cfg, name, err, err_len);
+	if (rc)
+		return rc;
+	return config_check_consistency(cfg, name, err, err_len);
+}
+
+int config_load_string(const char *text, const char *name, struct sluice_config *cfg, char *err, size_t err_len)
+{
+	config_t lc;
+	int rc;
+
+	config_defaults(cfg);
+	snprintf(cfg->source_path, sizeof(cfg->source_path), "%s", name);
+	config_init(&lc);
+	rc = config_load(&lc, config_read_string(&lc, text) == CONFIG_TRUE, name, cfg, err, err_len);
+	config_destroy(&lc);
+	return rc;
+}
+
+int config_load_file(const char *path, struct sluice_config *cfg, char *err, size_t err_len)
+{
+	config_t lc;
+	FILE *f;
+	int rc;
+
+	config_defaults(cfg);
+	snprintf(cfg->source_path, sizeof(cfg->source_path), "%s", path);
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	config_init(&lc);
+	rc = config_load(&lc, config_read(&lc, f) == CONFIG_TRUE, path, cfg, err, err_len);
+	config_destroy(&lc);
+	fclose(f);
+	return rc;
+}
+
+void config_for_each_key(config_key_visitor visit, void *arg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		visit(config_keys[i].path, config_type_name(config_keys[i].type), config_keys[i].default_value,
+		      config_keys[i].help, arg);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * config.h: the one configuration file shared by sluice-dataplane and sluice-control.
+ *
+ * The file is libconfig syntax (a well-kept, packaged parser that reports line numbers) with
+ * one group per process:
+ *
+ *     dataplane = { port = { driver = "af_xdp"; iface = "sluice-edge"; }; ... };
+ *     control   = { listen = "127.0.0.1:8701"; ... };
+ *
+ * Both processes parse and validate the whole file, so a mistake in either half is caught by
+ * whichever starts first. Validation is table driven (config.c: one row per key with type,
+ * range and default): unknown keys, wrong types and out-of-range values are errors that name
+ * the file, line and full key path. Every key is documented in README.md (a unit test checks
+ * that the README names each one).
+ */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_NAME_MAX 64
+#define CONFIG_LCORES_MAX 64
+#define CONFIG_ERROR_MAX 512
+#define CONFIG_CORS_ORIGINS_MAX 16
+#define CONFIG_CORS_ORIGIN_MAX 128
+
+struct dataplane_config {
+	/* Port. */
+	char port_driver[CONFIG_NAME_MAX];     /* "af_xdp", "tap" or "pci" */
+	char port_iface[CONFIG_NAME_MAX];      /* kernel interface (af_xdp, tap) */
+	char port_pci[CONFIG_NAME_MAX];        /* PCI address (pci) */
+	char port_xdp_prog[CONFIG_PATH_MAX];   /* af_xdp: steering program object, "" = PMD default */
+	uint32_t port_queues;                  /* RX/TX queue pairs = worker lcores */
+	uint32_t port_mtu;                     /* bytes, IP MTU */
+	uint32_t port_rx_ring;                 /* descriptors */
+	uint32_t port_tx_ring;                 /* descriptors */
+	uint32_t mbufs_per_queue;              /* mbufs in each queue's pool */
+
+	/* EAL. */
+	uint32_t lcores[CONFIG_LCORES_MAX];    /* worker lcore ids, one per queue */
+	uint32_t lcore_count;
+	uint32_t main_lcore;
+	uint32_t memory_mb;                    /* EAL memory when hugepages are off */
+	bool hugepages;                        /* false: --no-huge */
+	char file_prefix[CONFIG_NAME_MAX];     /* EAL --file-prefix, keeps instances apart */
+
+	/* Addresses served. */
+	struct in_addr ipv4;
+	uint32_t ipv4_prefix_len;
+	struct in6_addr ipv6;
+	uint32_t ipv6_prefix_len;
+	bool ipv6_enabled;
+
+	/* Services. */
+	uint32_t http_port;
+	uint32_t https_port;                   /* 0 = no HTTPS listener */
+	char store_root[CONFIG_PATH_MAX];
+	char catalog_path[CONFIG_PATH_MAX];    /* "" = <store_root>/catalog.json */
+
+	/* Per-lcore capacity. */
+	uint32_t max_connections;              /* per lcore */
+	uint32_t arp_entries;                  /* per lcore */
+
+	/* TCP. */
+	char tcp_cc[CONFIG_NAME_MAX];          /* congestion control module name */
+	uint32_t tcp_rto_min_ms;
+	uint32_t tcp_rto_max_ms;
+	uint32_t tcp_rto_initial_ms;
+	uint32_t tcp_syn_retries;
+	uint32_t tcp_data_retries;             /* RTOs before a connection is reset */
+	uint32_t tcp_initial_cwnd_segments;
+	uint32_t tcp_fin_timeout_ms;           /* FIN_WAIT/LAST_ACK/CLOSING bound */
+	uint32_t tcp_time_wait_ms;
+	uint32_t tcp_idle_timeout_ms;          /* no progress at all */
+
+	/* HTTP. */
+	uint32_t http_keepalive_timeout_ms;
+	uint32_t http_header_timeout_ms;
+	uint32_t http_max_request_bytes;
+	char http_server_name[CONFIG_NAME_MAX];
+
+	/* Outside interfaces. */
+	char stats_path[CONFIG_PATH_MAX];      /* shared-memory stats segment */
+	char command_socket[CONFIG_PATH_MAX];  /* control plane's command socket */
+};
+
+struct control_config {
+	char listen[CONFIG_NAME_MAX];          /* REST API address:port */
+	char token_file[CONFIG_PATH_MAX];
+	char state_dir[CONFIG_PATH_MAX];
+};
+
+struct sluice_config {
+	char source_path[CONFIG_PATH_MAX];
+	struct dataplane_config dataplane;
+	struct control_config control;
+};
+
+/* Fill cfg with every default; used before parsing and by tests. */
+void config_defaults(struct sluice_config *cfg);
+
+/* Parse and validate a file. Returns 0, or -EINVAL with a message naming file, line and key
+ * in err (and -errno when the file cannot be read). cfg is fully written either way. */
+int config_load_file(const char *path, struct sluice_config *cfg, char *err, size_t err_len);
+
+/* Same, from a string (tests, REST config validation). name is used in messages. */
+int config_load_string(const char *text, const char *name, struct sluice_config *cfg,
+		       char *err, size_t err_len);
+
+/* Iterate over every documented key ("dataplane.port.iface", ...) with its help text. */
+typedef void (*config_key_visitor)(const char *path, const char *type, const char *default_value,
+				   const char *help, void *arg);
+void config_for_each_key(config_key_visitor visit, void *arg);
+
+#endif /* SLUICE_CONFIG_H */

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * test_config.c: the shared config file parser (common/config.c): a table of files, each with
+ * the error it must produce (file:line: key) or none, plus the README documenting every key.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "test_main.h"
+
+struct config_case {
+	const char *description;
+	const char *text;
+	const char *error_substring; /* NULL: must load */
+};
+
+static const struct config_case config_cases[] = {
+	{"empty file gives defaults", "", NULL},
+	{"port group", "dataplane = { port = { driver = \"tap\"; iface = \"sl0\"; }; };", NULL},
+	{"unknown top key", "dataplane = {};\nfoo = 1;", "<t>:2: unknown key 'foo'"},
+	{"unknown nested key", "dataplane = {\n port = {\n  speed = 10; }; };", "<t>:3: unknown key 'dataplane.port.speed'"},
+	{"string where integer", "dataplane = { port = {\n mtu = \"big\"; }; };", "<t>:2: dataplane.port.mtu: expected an integer"},
+	{"integer out of range", "dataplane = { port = { mtu = 100; }; };", "dataplane.port.mtu: 100 is outside [576, 9000]"},
+	{"negative integer", "dataplane = { port = { mtu = -1; }; };", "dataplane.port.mtu: must not be negative"},
+	{"bad ipv4", "dataplane = { net = { ipv4 = \"1.2.3\"; }; };", "dataplane.net.ipv4: '1.2.3' is not an IPv4 address"},
+	{"bad ipv6", "dataplane = { net = { ipv6 = \"fd5c:::1\"; }; };", "is not an IPv6 address"},
+	{"bool expected", "dataplane = { eal = { hugepages = 1; }; };", "dataplane.eal.hugepages: expected true or false"},
+	{"syntax error names line", "dataplane = {\n port = { mtu = = 1500; };\n};", "<t>:2:"},
+	{"bad driver", "dataplane = { port = { driver = \"e1000\"; }; };", "'e1000' is not af_xdp, tap or pci"},
+	{"lcores must match queues", "dataplane = { port = { queues = 2; }; eal = { lcores = [1]; }; };",
+	 "1 lcores for 2 queues"},
+	{"two queues two lcores", "dataplane = { port = { queues = 2; }; eal = { lcores = [1, 2]; }; };", NULL},
+	{"duplicate lcore", "dataplane = { port = { queues = 2; }; eal = { lcores = [1, 1]; }; };", "listed twice"},
+	{"main lcore as worker", "dataplane = { eal = { lcores = [0]; }; };", "is also the main lcore"},
+	{"lcore list type", "dataplane = { eal = { lcores = 1; }; };", "expected a list"},
+	{"string too long", "dataplane = { port = { iface = \"0123456789012345678901234567890123456789012345678901234567890123456789\"; }; };",
+	 "value longer than"},
+	{"same ports", "dataplane = { service = { http_port = 443; }; };", "https_port equals http_port"},
+	{"control section", "control = { listen = \"[::1]:8701\"; };", NULL},
+	{"rto bounds", "dataplane = { tcp = { rto_min_ms = 5000; rto_max_ms = 1000; }; };", "rto_min_ms exceeds"},
+	{NULL, NULL, NULL},
+};
+
+static void test_config_table(void)
+{
+	for (const struct config_case *c = config_cases; c->description; c++) {
+		struct sluice_config cfg;
+		char err[CONFIG_ERROR_MAX] = "";
+		int rc = config_load_string(c->text, "<t>", &cfg, err, sizeof(err));
+
+		if (!c->error_substring)
+			TEST_CHECK(rc == 0, "%s: expected success, got %d (%s)", c->description, rc, err);
+		else
+			TEST_CHECK(rc == -EINVAL && strstr(err, c->error_substring),
+				   "%s: expected error containing '%s', got %d '%s'", c->description,
+				   c->error_substring, rc, err);
+	}
+}
+
+static void test_config_values(void)
+{
+	struct sluice_config cfg;
+	char err[CONFIG_ERROR_MAX];
+	int rc = config_load_string("dataplane = { port = { mtu = 9000; queues = 2; };\n"
+				    " eal = { lcores = [3, 5]; hugepages = false; };\n"
+				    " net = { ipv4 = \"10.0.0.1\"; }; tcp = { cc = \"cubic\"; }; };",
+				    "<t>", &cfg, err, sizeof(err));
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg.dataplane.port_mtu, 9000);
+	CU_ASSERT_EQUAL(cfg.dataplane.lcore_count, 2);
+	CU_ASSERT_EQUAL(cfg.dataplane.lcores[1], 5);
+	CU_ASSERT_FALSE(cfg.dataplane.hugepages);
+	CU_ASSERT_EQUAL(cfg.dataplane.ipv4.s_addr, htonl(0x0a000001));
+	CU_ASSERT_STRING_EQUAL(cfg.dataplane.tcp_cc, "cubic");
+	/* Defaults for what the file did not name. */
+	CU_ASSERT_EQUAL(cfg.dataplane.http_port, 80);
+	CU_ASSERT_STRING_EQUAL(cfg.dataplane.port_driver, "af_xdp");
+}
+
+static void test_config_missing_file(void)
+{
+	struct sluice_config cfg;
+	char err[CONFIG_ERROR_MAX];
+
+	CU_ASSERT_EQUAL(config_load_file("/nonexistent/sluice.conf", &cfg, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/sluice.conf"));
+}
+
+/* README.md must document every key (run from the source root). */
+static char *readme_text;
+
+static void readme_check_key(const char *path, const char *type, const char *def, const char *help, void *arg)
+{
+	(void)type, (void)def, (void)help, (void)arg;
+	TEST_CHECK(readme_text && strstr(readme_text, path), "README.md does not document %s", path);
+}
+
+static void test_config_documented(void)
+{
+	FILE *f = fopen("README.md", "r");
+	long n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	readme_text = calloc(1, (size_t)n + 1);
+	CU_ASSERT_EQUAL(fread(readme_text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	config_for_each_key(readme_check_key, NULL);
+	free(readme_text);
+	readme_text = NULL;
+}
+
+void test_register(void)
+{
+	static const struct test_case cases[] = {
+		{"file table", test_config_table},
+		{"values and defaults", test_config_values},
+		{"missing file", test_config_missing_file},
+		{"every key documented in README.md", test_config_documented},
+		{NULL, NULL},
+	};
+	test_add_suite("config", cases);
+}
