@@ -50,7 +50,7 @@ struct sluice_stats_header {
 	uint64_t publish_period_us;
 	uint64_t tsc_hz;                /* cycles per second of busy/idle cycle counters */
 	char version_string[32];        /* sluice version that wrote the segment */
-	uint8_t reserved[32];
+	uint8_t reserved[48];
 };
 _Static_assert(sizeof(struct sluice_stats_header) == 160, "stats header layout is a contract");
 

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * tcp.h: the data plane's server-side TCP, one instance per worker lcore.
+ *
+ * Written for one job: accepting connections from video players and sending them large
+ * amounts of data that already sits in mapped files. Design points:
+ *
+ *  - No payload is buffered per connection. The bytes of the send stream are produced on
+ *    demand from the application's stream source (tcp_app_ops.stream_produce), the first time
+ *    and for every retransmission; the application keeps its small dynamic bytes (response
+ *    heads) until tcp_app_ops.acked releases them.
+ *  - Connections live in a per-lcore pool allocated at start, each slot holding the TCP part
+ *    followed by the application's part (tcp_stack_create's app_size); links between
+ *    connections (hash chains, timer wheel, ready list) are 32-bit indices, 0 meaning none.
+ *  - One timer per connection in a hashed timer wheel (tcp_timer.c); the connection keeps its
+ *    logical deadlines (retransmission, close, application) and the wheel holds the earliest.
+ *  - Output is separate from input: input marks a connection ready (data to send, an ACK
+ *    owed), and tcp_output_run() sends what windows allow, round robin with a per-turn burst
+ *    limit, after the RX burst — the loop order of STYLE.md.
+ *  - Congestion control is a table of modules (struct tcp_cc_ops) chosen per listener.
+ *
+ * Sequence arithmetic is modulo 2^32 (tcp_seq_lt & co.); stream offsets are 64-bit so files
+ * larger than 4 GiB stream on one connection.
+ *
+ * State → function table:
+ *   SYN_RECEIVED   tcp_input_syn_received: our SYN-ACK out, waiting for the ACK (RTO resends)
+ *   ESTABLISHED    tcp_input_synchronized: data in, stream out
+ *   CLOSE_WAIT     peer sent FIN; the application finishes its response, then closes
+ *   LAST_ACK       our FIN out after the peer's; waiting for its ACK
+ *   FIN_WAIT_1     we closed first; our FIN out
+ *   FIN_WAIT_2     our FIN acked; waiting for the peer's FIN (bounded by fin_timeout)
+ *   CLOSING        both FINs crossed; waiting for the ACK of ours
+ *   TIME_WAIT      bounded by time_wait_ms, then freed
+ */
+#ifndef SLUICE_TCP_H
+#define SLUICE_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "net/net_types.h"
+#include "net/siphash.h"
+
+struct net_stack;
+struct tcp_conn;
+struct tcp_stack;
+
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_CLOSE_WAIT,
+	TCP_LAST_ACK,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSING,
+	TCP_TIME_WAIT,
+	TCP_STATE_COUNT
+};
+
+const char *tcp_state_name(enum tcp_state state);
+
+/* Why a connection ended (tcp_app_ops.released). */
+enum tcp_close_reason {
+	TCP_CLOSE_NORMAL = 0,     /* FIN handshake completed */
+	TCP_CLOSE_RESET_RECEIVED,
+	TCP_CLOSE_RESET_SENT,     /* aborted by us (application or protocol error) */
+	TCP_CLOSE_TIMEOUT,        /* retransmissions exhausted or idle too long */
+	TCP_CLOSE_SHUTDOWN,       /* the stack is being destroyed */
+};
+
+/* Modulo-2^32 sequence comparisons. */
+static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool tcp_seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool tcp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool tcp_seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+/* What the application (HTTP, TLS+HTTP) provides per listener. Called on the lcore. */
+struct tcp_app_ops {
+	/* The handshake completed. Return 0, or -errno to reset the connection. */
+	int (*accepted)(struct net_stack *ns, struct tcp_conn *c);
+	/* In-order bytes from the peer; returns how many were taken (the rest is not
+	 * acknowledged and will be retransmitted by the peer). */
+	uint32_t (*received)(struct net_stack *ns, struct tcp_conn *c, const uint8_t *data, uint32_t len);
+	/* Bytes the application can take now (the receive window). */
+	uint32_t (*receive_space)(struct net_stack *ns, const struct tcp_conn *c);
+	/* Every stream byte before stream_offset has been acknowledged. */
+	void (*acked)(struct net_stack *ns, struct tcp_conn *c, uint64_t stream_offset);
+	/* The peer sent FIN (no more requests will come). */
+	void (*peer_closed)(struct net_stack *ns, struct tcp_conn *c);
+	/* The application's deadline (tcp_set_app_deadline) passed. */
+	void (*timeout)(struct net_stack *ns, struct tcp_conn *c);
+	/* The connection is being freed: release everything the application holds. */
+	void (*released)(struct net_stack *ns, struct tcp_conn *c, enum tcp_close_reason reason);
+	/* Writes len bytes of the send stream from offset into dst. Returns 0 or -errno (the
+	 * source failed: the connection is reset). Called for first transmissions and
+	 * retransmissions alike, so it must produce the same bytes every time. */
+	int (*stream_produce)(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t len, uint8_t *dst);
+};
+
+/* Congestion control module (tcp_cc_*.c), chosen per listener by name. */
+enum tcp_cc_event {
+	TCP_CC_EVENT_FAST_RETRANSMIT, /* loss detected by duplicate ACKs: entering recovery */
+	TCP_CC_EVENT_RTO,             /* retransmission timeout */
+	TCP_CC_EVENT_RECOVERY_END,    /* recovery point acknowledged */
+};
+
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tcp_stack *ts, struct tcp_conn *c);
+	/* New data acknowledged outside recovery: acked bytes, RTT sample (0 if none). */
+	void (*on_ack)(struct tcp_stack *ts, struct tcp_conn *c, uint32_t acked, uint32_t rtt_us);
+	void (*on_event)(struct tcp_stack *ts, struct tcp_conn *c, enum tcp_cc_event event);
+};
+
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+
+/* Connection flags. */
+#define TCP_CONN_READY 0x0001         /* on the output ready list */
+#define TCP_CONN_ACK_NOW 0x0002       /* an ACK is owed */
+#define TCP_CONN_FIN_QUEUED 0x0004    /* application closed: FIN after the stream end */
+#define TCP_CONN_FIN_SENT 0x0008
+#define TCP_CONN_IN_RECOVERY 0x0010   /* NewReno fast recovery */
+#define TCP_CONN_WSCALE 0x0020        /* window scaling negotiated */
+#define TCP_CONN_SACK_PERMITTED 0x0040 /* the peer allows SACK (sent in its SYN) */
+#define TCP_CONN_TIMESTAMPS 0x0080    /* the peer sent timestamps in its SYN */
+#define TCP_CONN_TIMER_LINKED 0x0100  /* linked in the timer wheel */
+#define TCP_CONN_RTT_TIMING 0x0200    /* rtt_seq/rtt_start_us time a segment */
+#define TCP_CONN_PEER_FIN 0x0400      /* FIN received */
+#define TCP_CONN_ACCEPTED 0x0800      /* the application accepted it: released() is owed */
+
+struct tcp_flow {
+	struct net_addr remote;
+	uint16_t remote_port;            /* network order */
+	uint16_t local_port;             /* network order */
+};
+_Static_assert(sizeof(struct tcp_flow) == 24, "flow key");
+
+struct tcp_conn {
+	/* Identity and links: what lookup and scheduling touch. */
+	struct tcp_flow flow;
+	uint32_t hash_next;              /* pool index + 1 of the next in the bucket */
+	uint32_t timer_next;             /* timer wheel links, pool index + 1 */
+	uint32_t timer_prev;
+	uint32_t ready_next;             /* output ready list links */
+	uint32_t ready_prev;
+	uint16_t flags;                  /* TCP_CONN_* */
+	uint8_t state;                   /* enum tcp_state */
+	uint8_t listener;                /* index into tcp_stack.listeners */
+	uint8_t peer_mac[ETHER_ADDR_LEN];
+	uint8_t rto_shift;               /* consecutive RTO backoffs */
+	uint8_t dupacks;
+	uint64_t timer_at_us;            /* when the wheel fires for this connection */
+
+	/* Send side (RFC 793 names). */
+	uint32_t iss;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t snd_max;                /* highest sequence sent + 1 */
+	uint32_t snd_wnd;                /* peer's window, bytes (scaled) */
+	uint32_t snd_wl1, snd_wl2;
+	uint32_t recover;                /* NewReno recovery point (RFC 6582) */
+	uint64_t una_offset;             /* stream offset of snd_una (after the SYN) */
+	uint64_t stream_end;             /* stream bytes the application made available */
+	uint32_t cwnd;                   /* bytes */
+	uint32_t ssthresh;               /* bytes */
+	uint16_t mss;                    /* payload bytes per segment we send */
+	uint8_t snd_wscale;              /* peer's shift */
+	uint8_t rcv_wscale;              /* ours */
+
+	/* Receive side. */
+	uint32_t irs;
+	uint32_t rcv_nxt;
+	uint32_t rcv_adv;                /* right edge of the window we advertised */
+
+	/* RTT estimation (RFC 6298), microseconds. */
+	uint32_t srtt_us;                /* 0 until the first sample */
+	uint32_t rttvar_us;
+	uint32_t rto_us;
+	uint32_t rtt_seq;                /* timed segment ends here */
+	uint64_t rtt_start_us;
+
+	/* Deadlines, microseconds on the lcore clock, 0 = not set. */
+	uint64_t rto_at_us;              /* retransmission (or SYN-ACK resend) */
+	uint64_t close_at_us;            /* TIME_WAIT end, FIN_WAIT_2/LAST_ACK bound */
+	uint64_t app_at_us;              /* application's timeout */
+	uint64_t last_rx_us;             /* last segment from the peer (idle timeout) */
+
+	/* Congestion control module's private state. */
+	uint64_t cc_state[6];
+};
+_Static_assert(sizeof(struct tcp_conn) <= 256, "TCP part of a connection stays within four cache lines");
+
+struct tcp_listener {
+	uint16_t port;                   /* network order */
+	const struct tcp_app_ops *app;
+	const struct tcp_cc_ops *cc;
+	void *app_ctx;
+};
+
+#define TCP_LISTENERS_MAX 8
+
+/* Settings, fixed at creation (from the config file). */
+struct tcp_settings {
+	uint32_t max_connections;
+	uint32_t app_size;               /* bytes of application state after each tcp_conn */
+	uint32_t rto_min_us, rto_max_us, rto_initial_us;
+	uint32_t syn_retries;
+	uint32_t data_retries;
+	uint32_t initial_cwnd_segments;
+	uint32_t fin_timeout_us;
+	uint32_t time_wait_us;
+	uint32_t idle_timeout_us;
+	uint32_t timer_tick_us;          /* timer wheel granularity */
+	uint32_t output_burst_bytes;     /* per connection per turn of the ready list */
+	struct siphash_key secret;       /* ISS and bucket hashing */
+};
+
+struct tcp_timer_wheel {
+	uint32_t *slots;                 /* list heads, pool index + 1 */
+	uint32_t mask;
+	uint32_t tick_us;
+	uint64_t current_tick;           /* every slot before this one has been run */
+};
+
+struct tcp_stack {
+	struct tcp_settings settings;
+	uint8_t *pool;                   /* max_connections slots of conn_stride bytes */
+	uint32_t conn_stride;
+	uint32_t free_head;              /* free list through hash_next, index + 1 */
+	uint32_t active;
+	uint32_t *buckets;               /* hash heads, index + 1 */
+	uint32_t bucket_mask;
+	struct tcp_timer_wheel wheel;
+	uint32_t ready_head, ready_tail; /* output ready list */
+	struct tcp_listener listeners[TCP_LISTENERS_MAX];
+	uint32_t listener_count;
+	uint32_t state_count[TCP_STATE_COUNT];
+};
+
+/* --- control path -------------------------------------------------------------------- */
+
+/* Allocates the pool, hash and wheel. Returns NULL with errno set. */
+struct tcp_stack *tcp_stack_create(const struct tcp_settings *settings);
+/* Frees every connection (app released with TCP_CLOSE_SHUTDOWN) and the stack. */
+void tcp_stack_destroy(struct net_stack *ns, struct tcp_stack *ts);
+/* Adds a listener on port (host order). Returns 0 or -errno. */
+int tcp_listen(struct tcp_stack *ts, uint16_t port, const struct tcp_app_ops *app, const struct tcp_cc_ops *cc,
+	       void *app_ctx);
+/* Bytes of memory per connection slot, TCP and application parts together. */
+static inline uint32_t tcp_conn_slot_bytes(const struct tcp_stack *ts) { return ts->conn_stride; }
+
+/* --- per packet ---------------------------------------------------------------------- */
+
+/* A parsed segment handed from IP input. */
+struct tcp_segment {
+	struct net_addr src, dst;
+	const uint8_t *src_mac;
+	const struct tcp_header *th;
+	const uint8_t *payload;
+	uint32_t payload_len;
+	uint32_t seq, ack;               /* host order */
+	uint32_t window;                 /* raw field, host order */
+	uint8_t flags;
+	/* Options (parsed). */
+	uint16_t opt_mss;                /* 0 = absent */
+	int8_t opt_wscale;               /* -1 = absent */
+	bool opt_sack_permitted;
+	bool opt_timestamp;
+	uint32_t opt_tsval, opt_tsecr;
+};
+
+/* Takes a TCP segment whose checksum and length were verified by IP input. */
+void tcp_input(struct net_stack *ns, struct tcp_segment *seg);
+
+/* Parses options of th (header length already validated); returns 0 or -EINVAL. */
+int tcp_parse_options(const struct tcp_header *th, struct tcp_segment *seg);
+
+/* Runs due timers, up to ns->now_us. */
+void tcp_timers_run(struct net_stack *ns);
+
+/* Sends what windows allow on connections that are ready. */
+void tcp_output_run(struct net_stack *ns);
+
+/* --- application interface ------------------------------------------------------------ */
+
+static inline void *tcp_conn_app(struct tcp_conn *c) { return (uint8_t *)c + sizeof(struct tcp_conn); }
+static inline const void *tcp_conn_app_const(const struct tcp_conn *c)
+{
+	return (const uint8_t *)c + sizeof(struct tcp_conn);
+}
+static inline struct tcp_conn *tcp_conn_from_app(void *app)
+{
+	return (struct tcp_conn *)(void *)((uint8_t *)app - sizeof(struct tcp_conn));
+}
+void *tcp_conn_app_ctx(const struct net_stack *ns, const struct tcp_conn *c);
+
+/* The application made its stream longer: bytes up to stream_end may be sent. */
+void tcp_send_extend(struct net_stack *ns, struct tcp_conn *c, uint64_t stream_end);
+/* No more bytes after the current stream end: FIN follows them. */
+void tcp_send_close(struct net_stack *ns, struct tcp_conn *c);
+/* Abort: send RST, free the connection (released is called). */
+void tcp_abort(struct net_stack *ns, struct tcp_conn *c);
+/* The receive space grew (the application consumed buffered bytes): advertise it. */
+void tcp_receive_space_changed(struct net_stack *ns, struct tcp_conn *c);
+/* Application deadline (absolute, lcore clock); 0 clears it. */
+void tcp_set_app_deadline(struct net_stack *ns, struct tcp_conn *c, uint64_t at_us);
+/* Stream offset of the next byte the peer has not acknowledged. */
+static inline uint64_t tcp_acked_offset(const struct tcp_conn *c) { return c->una_offset; }
+
+/* --- internal, shared by tcp_*.c ------------------------------------------------------- */
+
+struct tcp_conn *tcp_conn_by_index(const struct tcp_stack *ts, uint32_t index_plus_one);
+uint32_t tcp_conn_index(const struct tcp_stack *ts, const struct tcp_conn *c); /* + 1 */
+struct tcp_conn *tcp_conn_lookup(const struct tcp_stack *ts, const struct tcp_flow *flow);
+struct tcp_conn *tcp_conn_alloc(struct net_stack *ns, const struct tcp_flow *flow);
+void tcp_conn_free(struct net_stack *ns, struct tcp_conn *c, enum tcp_close_reason reason);
+void tcp_conn_set_state(struct net_stack *ns, struct tcp_conn *c, enum tcp_state state);
+void tcp_timer_update(struct net_stack *ns, struct tcp_conn *c);
+void tcp_timer_unlink(struct tcp_stack *ts, struct tcp_conn *c);
+void tcp_ready(struct net_stack *ns, struct tcp_conn *c);
+void tcp_ready_unlink(struct tcp_stack *ts, struct tcp_conn *c);
+void tcp_output(struct net_stack *ns, struct tcp_conn *c);
+void tcp_send_ack(struct net_stack *ns, struct tcp_conn *c);
+void tcp_send_syn_ack(struct net_stack *ns, struct tcp_conn *c);
+void tcp_send_reset_for(struct net_stack *ns, const struct tcp_segment *seg);
+void tcp_send_reset(struct net_stack *ns, struct tcp_conn *c);
+void tcp_retransmit_head(struct net_stack *ns, struct tcp_conn *c);
+void tcp_rto_expired(struct net_stack *ns, struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_stack *ts, struct tcp_conn *c, uint32_t rtt_us);
+uint32_t tcp_iss(const struct tcp_stack *ts, const struct net_stack *ns, const struct tcp_flow *flow);
+
+#endif /* SLUICE_TCP_H */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * net_harness.h: drives one lcore's network stack (dataplane/net, dataplane/tcp) without
+ * DPDK: a netio that captures every transmitted frame, a virtual clock, a client that
+ * builds frames (Ethernet/ARP/IPv4/ICMP/TCP with options and correct or deliberately wrong
+ * checksums), and a test application serving a deterministic byte pattern, so that every
+ * payload byte the stack sends — first time or retransmitted — can be checked.
+ */
+#ifndef SLUICE_TEST_NET_HARNESS_H
+#define SLUICE_TEST_NET_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/stack.h"
+#include "tcp/tcp.h"
+
+#define HARNESS_FRAMES_MAX 4096
+#define HARNESS_FRAME_MAX 70000
+
+struct harness_frame {
+	uint8_t *data;
+	uint32_t len;
+};
+
+/* A transmitted TCP segment, parsed back. */
+struct harness_segment {
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t window;
+	uint32_t payload_len;
+	const uint8_t *payload;
+	uint16_t opt_mss;
+	int8_t opt_wscale;
+	bool checksum_ok;
+	uint16_t dst_port;
+};
+
+/* Per-connection state of the test application. */
+struct harness_app {
+	uint64_t received;       /* request bytes taken */
+	uint64_t acked;          /* last acked() offset */
+	bool accepted, peer_closed;
+	bool close_on_peer_fin;  /* answer the peer's FIN with ours */
+	uint32_t receive_space;  /* 0 means the default 65535 */
+	int released_reason;     /* -1 while alive */
+	bool fail_source;        /* stream_produce fails */
+};
+
+struct harness {
+	struct net_stack ns;
+	struct harness_frame tx[HARNESS_FRAMES_MAX];
+	uint32_t tx_count;
+	uint32_t tx_room;         /* frames the fake port still accepts */
+	uint32_t released_count;
+	int last_released_reason;
+	uint8_t client_mac[6];
+	uint32_t client_ip;       /* network order */
+};
+
+extern const struct tcp_app_ops harness_app_ops;
+
+/* A stack with default settings (HTTP listener on port 80 with the test app). */
+void harness_init(struct harness *h, uint32_t max_connections);
+void harness_fini(struct harness *h);
+void harness_clear_tx(struct harness *h);
+void harness_advance(struct harness *h, uint64_t us); /* move the clock, run timers and output */
+void harness_run_output(struct harness *h);
+
+/* Pattern byte of the test stream at offset. */
+static inline uint8_t harness_pattern(uint64_t offset) { return (uint8_t)(offset * 131 + (offset >> 8) * 7 + 3); }
+
+/* Client frames. */
+struct harness_tcp_opts {
+	uint16_t mss;             /* 0: absent */
+	int8_t wscale;            /* -1: absent */
+	bool sack_permitted;
+	bool timestamp;
+	uint32_t tsval, tsecr;
+};
+uint32_t harness_build_tcp(struct harness *h, uint8_t *frame, uint16_t src_port, uint16_t dst_port, uint8_t flags,
+			   uint32_t seq, uint32_t ack, uint16_t window, const struct harness_tcp_opts *opts,
+			   const void *payload, uint32_t payload_len);
+void harness_send_tcp(struct harness *h, uint16_t src_port, uint16_t dst_port, uint8_t flags, uint32_t seq,
+		      uint32_t ack, uint16_t window, const struct harness_tcp_opts *opts, const void *payload,
+		      uint32_t payload_len);
+void harness_inject(struct harness *h, const uint8_t *frame, uint32_t len);
+
+/* Parses transmitted frame i as TCP (false if it is not TCP/IPv4). */
+bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment *seg);
+
+/* Connection of the client port (NULL if none). */
+struct tcp_conn *harness_conn(struct harness *h, uint16_t client_port);
+
+/* Three-way handshake from client_port (client ISN isn, window), returns our ISS. */
+uint32_t harness_handshake(struct harness *h, uint16_t client_port, uint32_t isn, uint16_t window);
+
+/* Checks that seg's payload is the pattern at stream offset. */
+bool harness_payload_ok(const struct harness_segment *seg, uint64_t offset);
+
+#endif /* SLUICE_TEST_NET_HARNESS_H */
