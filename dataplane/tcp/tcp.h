@@ -245,6 +245,8 @@ struct tcp_stack {
 struct tcp_stack *tcp_stack_create(const struct tcp_settings *settings);
 /* Frees every connection (app released with TCP_CLOSE_SHUTDOWN) and the stack. */
 void tcp_stack_destroy(struct net_stack *ns, struct tcp_stack *ts);
+/* Resets every connection (stopping the data plane). */
+void tcp_abort_all(struct net_stack *ns);
 /* Adds a listener on port (host order). Returns 0 or -errno. */
 int tcp_listen(struct tcp_stack *ts, uint16_t port, const struct tcp_app_ops *app, const struct tcp_cc_ops *cc,
 	       void *app_ctx);

@@ -104,6 +104,15 @@ void tcp_stack_destroy(struct net_stack *ns, struct tcp_stack *ts)
 	free(ts);
 }
 
+void tcp_abort_all(struct net_stack *ns)
+{
+	struct tcp_stack *ts = ns->tcp;
+
+	for (uint32_t b = 0; b <= ts->bucket_mask; b++)
+		while (ts->buckets[b])
+			tcp_abort(ns, tcp_conn_by_index(ts, ts->buckets[b]));
+}
+
 int tcp_listen(struct tcp_stack *ts, uint16_t port, const struct tcp_app_ops *app, const struct tcp_cc_ops *cc,
 	       void *app_ctx)
 {

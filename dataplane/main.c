@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * main.c: sluice-dataplane — start, run, stop.
+ *
+ * Start (control path, in order): config → EAL → catalog → port → stats segment → one worker
+ * per queue (network stack, TCP, HTTP) → launch the workers. The main lcore then only keeps
+ * the stats heartbeat (and, later, the command socket) while the workers run their loops.
+ * SIGINT/SIGTERM set the quit flag; workers reset their connections and stop; teardown runs
+ * in reverse order through one cleanup path. Only main() exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "http/http_server.h"
+#include "log.h"
+#include "net/neigh.h"
+#include "port.h"
+#include "stats.h"
+#include "store/catalog.h"
+#include "tcp/tcp.h"
+#include "worker.h"
+
+#define STATS_PUBLISH_PERIOD_US 5000
+#define EAL_ARGS_MAX 32
+
+static volatile bool dataplane_quit;
+
+static void dataplane_signal(int sig)
+{
+	(void)sig;
+	dataplane_quit = true;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice-dataplane --config FILE\n"
+		"       sluice-dataplane --check-config FILE     validate the file and exit\n"
+		"       sluice-dataplane --config-reference      print every setting (Markdown)\n"
+		"\n"
+		"Serves the files of the store catalog over HTTP from a DPDK port, with its own\n"
+		"TCP/IP stack; every setting is described in README.md and by --config-reference.\n");
+}
+
+static void print_config_key(const char *path, const char *type, const char *def, const char *help, void *arg)
+{
+	(void)arg;
+	printf("| `%s` | %s | `%s` | %s |\n", path, type, def, help);
+}
+
+struct dataplane {
+	struct sluice_config cfg;
+	struct port port;
+	struct stats_segment stats;
+	const struct store_catalog *catalog;
+	struct worker *workers[CONFIG_LCORES_MAX];
+	uint32_t worker_count;
+	bool eal_ready;
+};
+
+static int dataplane_eal_init(struct dataplane *dp, const char *argv0)
+{
+	const struct dataplane_config *c = &dp->cfg.dataplane;
+	char lcores[256], main_lcore[16], memory[16], prefix[80], device[512];
+	char *argv[EAL_ARGS_MAX];
+	int argc = 0, n, rc;
+
+	n = snprintf(lcores, sizeof(lcores), "%u", c->main_lcore);
+	for (uint32_t i = 0; i < c->lcore_count; i++)
+		n += snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%u", c->lcores[i]);
+	snprintf(main_lcore, sizeof(main_lcore), "%u", c->main_lcore);
+	snprintf(memory, sizeof(memory), "%u", c->memory_mb);
+	snprintf(prefix, sizeof(prefix), "%s", c->file_prefix);
+	rc = port_eal_device_args(c, device, sizeof(device));
+	if (rc)
+		return rc;
+	argv[argc++] = (char *)argv0;
+	argv[argc++] = "-l";
+	argv[argc++] = lcores;
+	argv[argc++] = "--main-lcore";
+	argv[argc++] = main_lcore;
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = prefix;
+	argv[argc++] = "-m";
+	argv[argc++] = memory;
+	if (!c->hugepages)
+		argv[argc++] = "--no-huge";
+	argv[argc++] = "--no-telemetry";
+	argv[argc++] = "--log-level";
+	argv[argc++] = "*:notice";
+	if (!strcmp(c->port_driver, "pci")) {
+		argv[argc++] = "-a";
+		argv[argc++] = device;
+	} else {
+		argv[argc++] = "--no-pci";
+		argv[argc++] = "--vdev";
+		argv[argc++] = device;
+	}
+	argv[argc] = NULL;
+	log_info("EAL: lcores %s, %s, device %s", lcores, c->hugepages ? "hugepages" : "no hugepages", device);
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		log_err("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	dp->eal_ready = true;
+	return 0;
+}
+
+static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct siphash_key secret)
+{
+	const struct dataplane_config *c = &dp->cfg.dataplane;
+	const struct tcp_cc_ops *cc = tcp_cc_find(c->tcp_cc);
+	struct tcp_settings ts = {
+		.max_connections = c->max_connections,
+		.app_size = (uint32_t)http_session_size(),
+		.rto_min_us = c->tcp_rto_min_ms * 1000,
+		.rto_max_us = c->tcp_rto_max_ms * 1000,
+		.rto_initial_us = c->tcp_rto_initial_ms * 1000,
+		.syn_retries = c->tcp_syn_retries,
+		.data_retries = c->tcp_data_retries,
+		.initial_cwnd_segments = c->tcp_initial_cwnd_segments,
+		.fin_timeout_us = c->tcp_fin_timeout_ms * 1000,
+		.time_wait_us = c->tcp_time_wait_ms * 1000,
+		.idle_timeout_us = c->tcp_idle_timeout_ms * 1000,
+		.timer_tick_us = 50,
+		.output_burst_bytes = 256 * 1024,
+		.secret = secret,
+	};
+	struct http_server_settings hs = {
+		.max_connections = c->max_connections,
+		.max_request_bytes = c->http_max_request_bytes,
+		.header_timeout_us = c->http_header_timeout_ms * 1000,
+		.keepalive_timeout_us = c->http_keepalive_timeout_ms * 1000,
+	};
+	struct worker *w;
+	int rc;
+
+	if (!cc) {
+		log_err("dataplane.tcp.cc: no congestion control module named '%s'", c->tcp_cc);
+		return -EINVAL;
+	}
+	snprintf(hs.server_name, sizeof(hs.server_name), "%s", c->http_server_name);
+	w = rte_zmalloc("sluice_worker", sizeof(*w), 64);
+	if (!w)
+		return -ENOMEM;
+	dp->workers[index] = w;
+	w->lcore_id = c->lcores[index];
+	w->queue_id = (uint16_t)index;
+	w->port_id = dp->port.port_id;
+	w->pool = dp->port.pools[index];
+	w->tx_segments_max = dp->port.tx_segments_max;
+	w->tsc_hz = rte_get_tsc_hz();
+	w->tsc_per_us = w->tsc_hz / 1000000 ? w->tsc_hz / 1000000 : 1;
+	w->tsc_base = rte_rdtsc();
+	w->publish_period_tsc = w->tsc_hz / 1000000 * STATS_PUBLISH_PERIOD_US;
+	w->stats = stats_segment_lcore(&dp->stats, index);
+	w->stats->lcore_id = w->lcore_id;
+	w->stats->queue_id = index;
+	w->quit = &dataplane_quit;
+
+	w->ns.io = &worker_netio;
+	w->ns.io_ctx = w;
+	memcpy(w->ns.mac, dp->port.mac, 6);
+	w->ns.mtu = dp->port.mtu;
+	w->ns.ipv4 = c->ipv4.s_addr;
+	w->ns.ipv4_netmask = htonl(c->ipv4_prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> c->ipv4_prefix_len));
+	memcpy(w->ns.ipv6, &c->ipv6, 16);
+	w->ns.ipv6_prefix_len = (uint8_t)c->ipv6_prefix_len;
+	w->ns.ipv6_enabled = c->ipv6_enabled;
+	w->ns.tx_offloads = dp->port.tx_offloads;
+	w->ns.lcore_id = w->lcore_id;
+	w->ns.queue_id = index;
+	w->ns.now_us = 1;
+	w->ns.neigh = neigh_table_create(c->arp_entries);
+	w->ns.tcp = tcp_stack_create(&ts);
+	w->http = http_server_create(&hs, &dp->catalog);
+	if (!w->ns.neigh || !w->ns.tcp || !w->http) {
+		log_err("worker %u: cannot allocate its tables (%u connections): %s", index, c->max_connections,
+			strerror(errno));
+		return -ENOMEM;
+	}
+	rc = tcp_listen(w->ns.tcp, (uint16_t)c->http_port, &http_server_app_ops, cc, w->http);
+	if (rc) {
+		log_err("worker %u: cannot listen on port %u: %s", index, c->http_port, strerror(-rc));
+		return rc;
+	}
+	http_server_tick(w->http, &w->ns);
+	log_info("worker %u on lcore %u: queue %u, %u connections of %u bytes", index, w->lcore_id, index,
+		 c->max_connections, tcp_conn_slot_bytes(w->ns.tcp));
+	return 0;
+}
+
+static void dataplane_cleanup(struct dataplane *dp)
+{
+	for (uint32_t i = 0; i < dp->worker_count; i++) {
+		struct worker *w = dp->workers[i];
+
+		if (!w)
+			continue;
+		if (w->ns.tcp)
+			tcp_stack_destroy(&w->ns, w->ns.tcp);
+		http_server_destroy(w->http);
+		neigh_table_free(w->ns.neigh);
+		rte_free(w);
+	}
+	stats_segment_destroy(&dp->stats);
+	port_close(&dp->port);
+	store_catalog_free((struct store_catalog *)dp->catalog);
+	if (dp->eal_ready)
+		rte_eal_cleanup();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", required_argument, NULL, 'k'},
+		{"config-reference", no_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct dataplane dp;
+	const char *config_path = NULL;
+	bool check_only = false;
+	char err[CONFIG_ERROR_MAX], catalog_path[CONFIG_PATH_MAX + 16];
+	struct siphash_key secret;
+	int opt, rc = 1;
+
+	log_set_program("sluice-dataplane");
+	if (sluice_alloc_init())
+		log_warn("OpenSSL allocated before jemalloc could be installed");
+	while ((opt = getopt_long(argc, argv, "c:k:rh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'k': config_path = optarg; check_only = true; break;
+		case 'r':
+			printf("| key | type | default | meaning |\n|---|---|---|---|\n");
+			config_for_each_key(print_config_key, NULL);
+			return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load_file(config_path, &dp.cfg, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", config_path);
+		return 0;
+	}
+	if (getrandom(&secret, sizeof(secret), 0) != sizeof(secret)) {
+		log_err("getrandom: %s", strerror(errno));
+		return 1;
+	}
+	signal(SIGINT, dataplane_signal);
+	signal(SIGTERM, dataplane_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (dataplane_eal_init(&dp, argv[0]))
+		goto cleanup;
+	if (dp.cfg.dataplane.catalog_path[0])
+		snprintf(catalog_path, sizeof(catalog_path), "%s", dp.cfg.dataplane.catalog_path);
+	else
+		snprintf(catalog_path, sizeof(catalog_path), "%s/catalog.json", dp.cfg.dataplane.store_root);
+	dp.catalog = store_catalog_load(dp.cfg.dataplane.store_root, catalog_path, err, sizeof(err));
+	if (!dp.catalog) {
+		log_err("catalog: %s", err);
+		goto cleanup;
+	}
+	log_info("catalog %s: version %llu, %u files (%u rejected)", catalog_path,
+		 (unsigned long long)dp.catalog->version, dp.catalog->count, dp.catalog->rejected);
+	if (port_open(&dp.cfg.dataplane, &dp.port))
+		goto cleanup;
+	rc = stats_segment_create(&dp.stats, dp.cfg.dataplane.stats_path, dp.cfg.dataplane.lcore_count,
+				  rte_get_tsc_hz(), STATS_PUBLISH_PERIOD_US);
+	if (rc) {
+		log_err("stats segment %s: %s", dp.cfg.dataplane.stats_path, strerror(-rc));
+		rc = 1;
+		goto cleanup;
+	}
+	rc = 1;
+	for (uint32_t i = 0; i < dp.cfg.dataplane.lcore_count; i++) {
+		dp.worker_count = i + 1;
+		if (dataplane_worker_create(&dp, i, secret))
+			goto cleanup;
+	}
+	for (uint32_t i = 0; i < dp.worker_count; i++) {
+		int lrc = rte_eal_remote_launch(worker_main, dp.workers[i], dp.workers[i]->lcore_id);
+		if (lrc) {
+			log_err("cannot launch worker %u on lcore %u: %s", i, dp.workers[i]->lcore_id, strerror(-lrc));
+			dataplane_quit = true;
+			break;
+		}
+	}
+	if (!dataplane_quit)
+		log_info("serving %s:%u over %s (%u worker%s)", inet_ntoa(dp.cfg.dataplane.ipv4),
+			 dp.cfg.dataplane.http_port, dp.cfg.dataplane.port_iface, dp.worker_count,
+			 dp.worker_count == 1 ? "" : "s");
+	while (!dataplane_quit) {
+		stats_heartbeat(&dp.stats);
+		usleep(100000);
+	}
+	log_info("stopping");
+	rte_eal_mp_wait_lcore();
+	rc = 0;
+cleanup:
+	dataplane_cleanup(&dp);
+	log_info("stopped");
+	return rc;
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * worker.c: the worker lcore loop and the DPDK side of netio (see worker.h). Hot path: no
+ * system calls, no locks, no allocation beyond the queue's mbuf pool.
+ *
+ * TX: frames are collected in tx_pending and handed to the PMD once per iteration (or when
+ * the array fills). Whatever the PMD does not take stays pending for the next iteration; while
+ * the array is full, tx_room() is 0 and TCP holds its data back (it never drops a segment it
+ * built). Payload: copied from the stream source straight into the mbuf data (one pass; on
+ * af_xdp that mbuf is the UMEM frame the kernel reads). With TSO the payload spans a chain of
+ * mbufs and the port segments it; otherwise TCP already cut it to one MSS.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <string.h>
+
+#include "http/http_server.h"
+#include "net/net_csum.h"
+#include "stats.h"
+#include "tcp/tcp.h"
+
+static struct worker *worker_of(struct net_stack *ns)
+{
+	return (struct worker *)(void *)ns; /* ns is the first member */
+}
+
+static void worker_flush(struct worker *w)
+{
+	uint16_t sent;
+	uint64_t bytes = 0;
+
+	if (!w->tx_count)
+		return;
+	sent = rte_eth_tx_burst(w->port_id, w->queue_id, w->tx_pending, (uint16_t)w->tx_count);
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += w->tx_pending[i]->pkt_len;
+	COUNTER_ADD(&w->ns.counters, tx_packets, sent);
+	COUNTER_ADD(&w->ns.counters, tx_bytes, bytes);
+	if (sent < w->tx_count) {
+		COUNTER_INC(&w->ns.counters, tx_queue_full);
+		memmove(w->tx_pending, w->tx_pending + sent, (w->tx_count - sent) * sizeof(w->tx_pending[0]));
+	}
+	w->tx_count -= sent;
+}
+
+static void worker_queue(struct worker *w, struct rte_mbuf *m)
+{
+	if (w->tx_count == WORKER_TX_PENDING)
+		worker_flush(w);
+	if (w->tx_count == WORKER_TX_PENDING) {
+		COUNTER_INC(&w->ns.counters, tx_dropped_packets);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->tx_pending[w->tx_count++] = m;
+}
+
+static uint8_t *worker_frame_alloc(struct net_stack *ns, void **frame, uint32_t len)
+{
+	struct worker *w = worker_of(ns);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+	if (!m) {
+		COUNTER_INC(&ns->counters, mbuf_alloc_failed);
+		return NULL;
+	}
+	if (rte_pktmbuf_tailroom(m) < len) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	*frame = m;
+	return rte_pktmbuf_mtod(m, uint8_t *);
+}
+
+static void worker_frame_send(struct net_stack *ns, void *frame, uint32_t len)
+{
+	struct rte_mbuf *m = frame;
+
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->nb_segs = 1;
+	m->next = NULL;
+	m->ol_flags = 0;
+	worker_queue(worker_of(ns), m);
+}
+
+static void worker_frame_free(struct net_stack *ns, void *frame)
+{
+	(void)ns;
+	rte_pktmbuf_free(frame);
+}
+
+static uint32_t worker_tx_room(struct net_stack *ns)
+{
+	struct worker *w = worker_of(ns);
+
+	return WORKER_TX_PENDING - w->tx_count;
+}
+
+/* TCP checksum in software over the header (in the first mbuf) and the payload chain. */
+static void worker_tcp_checksum_sw(const struct net_tcp_tx *tx, struct rte_mbuf *m)
+{
+	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+	struct tcp_header *th = (struct tcp_header *)(base + tx->l2_len + tx->l3_len);
+	uint32_t l4_len = tx->l4_len + tx->payload_len;
+	uint64_t sum;
+	size_t offset;
+
+	if (tx->ipv6) {
+		const struct ipv6_header *ip6 = (const struct ipv6_header *)(base + tx->l2_len);
+		sum = net_csum_pseudo_v6(ip6->src, ip6->dst, IP_PROTO_TCP, l4_len);
+	} else {
+		const struct ipv4_header *ip = (const struct ipv4_header *)(base + tx->l2_len);
+		sum = net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, l4_len);
+	}
+	th->checksum = 0;
+	/* First mbuf: TCP header and the payload that follows it. */
+	offset = m->data_len - (size_t)(tx->l2_len + tx->l3_len);
+	sum = net_csum_partial(th, offset, sum);
+	for (struct rte_mbuf *seg = m->next; seg; seg = seg->next) {
+		sum = net_csum_add_at(sum, net_csum_partial(rte_pktmbuf_mtod(seg, void *), seg->data_len, 0), offset);
+		offset += seg->data_len;
+	}
+	net_store_be16(&th->checksum, net_csum_fold(sum));
+}
+
+static int worker_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
+{
+	struct worker *w = worker_of(ns);
+	const struct tcp_app_ops *app = ns->tcp->listeners[tx->conn->listener].app;
+	struct rte_mbuf *head, *last;
+	uint32_t remaining = tx->payload_len, chunk;
+	uint64_t offset = tx->stream_offset;
+	uint8_t *p;
+	int rc;
+
+	if (w->tx_count == WORKER_TX_PENDING)
+		return -ENOBUFS;
+	head = rte_pktmbuf_alloc(w->pool);
+	if (!head) {
+		COUNTER_INC(&ns->counters, mbuf_alloc_failed);
+		return -ENOBUFS;
+	}
+	p = rte_pktmbuf_mtod(head, uint8_t *);
+	memcpy(p, tx->hdr, tx->hdr_len);
+	chunk = SLUICE_MIN(remaining, (uint32_t)rte_pktmbuf_tailroom(head) - tx->hdr_len);
+	rc = app->stream_produce(ns, tx->conn, offset, chunk, p + tx->hdr_len);
+	if (rc < 0)
+		goto fail;
+	head->data_len = (uint16_t)(tx->hdr_len + chunk);
+	head->pkt_len = tx->hdr_len + tx->payload_len;
+	head->nb_segs = 1;
+	remaining -= chunk;
+	offset += chunk;
+	last = head;
+	while (remaining) {
+		struct rte_mbuf *seg;
+
+		if (head->nb_segs >= w->tx_segments_max) {
+			rc = -EMSGSIZE; /* TCP asked for more than the port can take in one packet */
+			goto fail;
+		}
+		seg = rte_pktmbuf_alloc(w->pool);
+		if (!seg) {
+			COUNTER_INC(&ns->counters, mbuf_alloc_failed);
+			rc = -ENOBUFS;
+			goto fail;
+		}
+		chunk = SLUICE_MIN(remaining, (uint32_t)rte_pktmbuf_tailroom(seg));
+		rc = app->stream_produce(ns, tx->conn, offset, chunk, rte_pktmbuf_mtod(seg, uint8_t *));
+		seg->data_len = (uint16_t)chunk;
+		last->next = seg;
+		last = seg;
+		head->nb_segs++;
+		if (rc < 0)
+			goto fail;
+		remaining -= chunk;
+		offset += chunk;
+	}
+	head->l2_len = tx->l2_len;
+	head->l3_len = tx->l3_len;
+	head->l4_len = tx->l4_len;
+	head->ol_flags = 0;
+	if (ns->tx_offloads & NET_TX_OFFLOAD_TCP_CKSUM) {
+		struct tcp_header *th = (struct tcp_header *)(p + tx->l2_len + tx->l3_len);
+		void *l3 = p + tx->l2_len;
+
+		head->ol_flags = RTE_MBUF_F_TX_TCP_CKSUM | (tx->ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4);
+		if (!tx->ipv6 && (ns->tx_offloads & NET_TX_OFFLOAD_IPV4_CKSUM))
+			head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+		if (tx->tso_segment_size) {
+			head->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+			head->tso_segsz = tx->tso_segment_size;
+		}
+		th->checksum = tx->ipv6 ? rte_ipv6_phdr_cksum(l3, head->ol_flags) : rte_ipv4_phdr_cksum(l3, head->ol_flags);
+	} else {
+		worker_tcp_checksum_sw(tx, head);
+	}
+	worker_queue(w, head);
+	return 0;
+fail:
+	rte_pktmbuf_free(head);
+	return rc;
+}
+
+const struct netio_ops worker_netio = {
+	.frame_alloc = worker_frame_alloc,
+	.frame_send = worker_frame_send,
+	.frame_free = worker_frame_free,
+	.tcp_send = worker_tcp_send,
+	.tx_room = worker_tx_room,
+};
+
+static uint64_t worker_now_us(const struct worker *w, uint64_t tsc)
+{
+	return (tsc - w->tsc_base) / w->tsc_per_us + 1; /* never 0: 0 means "unset" in deadlines */
+}
+
+int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct net_stack *ns = &w->ns;
+	struct rte_mbuf *rx[WORKER_RX_BURST];
+
+	w->next_publish_tsc = rte_rdtsc();
+	while (!*w->quit) {
+		uint64_t start = rte_rdtsc(), end;
+		uint16_t n;
+		bool busy;
+
+		ns->now_us = worker_now_us(w, start);
+		tcp_timers_run(ns);
+		n = rte_eth_rx_burst(w->port_id, w->queue_id, rx, WORKER_RX_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = rx[i];
+
+			if (unlikely(m->nb_segs != 1)) {
+				COUNTER_INC(&ns->counters, rx_drop_runt);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			net_input(ns, m, rte_pktmbuf_mtod(m, uint8_t *), m->data_len);
+		}
+		tcp_output_run(ns);
+		busy = n || w->tx_count;
+		worker_flush(w);
+		end = rte_rdtsc();
+		COUNTER_INC(&ns->counters, loop_iterations);
+		if (busy)
+			COUNTER_ADD(&ns->counters, busy_cycles, end - start);
+		else
+			COUNTER_ADD(&ns->counters, idle_cycles, end - start);
+		if (end >= w->next_publish_tsc) {
+			http_server_tick(w->http, ns);
+			stats_publish(w->stats, &ns->counters, end);
+			w->next_publish_tsc = end + w->publish_period_tsc;
+		}
+	}
+	/* Stopping: reset every connection so players fail over at once, and send it out. */
+	ns->now_us = worker_now_us(w, rte_rdtsc());
+	tcp_abort_all(ns);
+	for (int i = 0; i < 100 && w->tx_count; i++)
+		worker_flush(w);
+	stats_publish(w->stats, &ns->counters, rte_rdtsc());
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * worker.h: one worker lcore — its queue of the port, its network stack, its loop.
+ *
+ * struct worker is the per-core context of STYLE.md rule 1: cache aligned, written only by
+ * its own lcore once running; the main thread reads nothing in it (counters reach the outside
+ * through the stats segment). The loop, in this fixed order:
+ *
+ *   timers due → commands from the control ring → rx burst → protocol processing →
+ *   send what windows allow → flush TX → publish stats (every publish period)
+ *
+ * Busy and idle cycles are counted separately: an iteration that received or sent something
+ * is busy, the others idle, so CPU per byte can be reported although the lcore polls.
+ */
+#ifndef SLUICE_WORKER_H
+#define SLUICE_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/stack.h"
+#include "sluice_stats.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct port;
+struct http_server;
+
+#define WORKER_RX_BURST 32
+#define WORKER_TX_PENDING 512
+
+struct worker {
+	struct net_stack ns;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint32_t lcore_id;
+	struct rte_mempool *pool;
+	uint32_t tx_segments_max;
+	uint32_t tx_count;
+	struct rte_mbuf *tx_pending[WORKER_TX_PENDING];
+	uint64_t tsc_hz;
+	uint64_t tsc_per_us;
+	uint64_t tsc_base;
+	struct sluice_stats_lcore *stats;
+	uint64_t publish_period_tsc;
+	uint64_t next_publish_tsc;
+	struct http_server *http;
+	const volatile bool *quit;
+} __attribute__((aligned(64)));
+
+/* The netio implementation over a DPDK port queue (worker.c). */
+extern const struct netio_ops worker_netio;
+
+/* lcore entry point (rte_eal_remote_launch). */
+int worker_main(void *arg);
+
+#endif /* SLUICE_WORKER_H */
