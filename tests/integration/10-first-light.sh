@@ -53,11 +53,13 @@ check "keep-alive: the second request reuses the connection" [ "$out" = 0 ]
 # request line. Each is counted, and the edge keeps serving.
 before_type=$(counter rx_drop_ethertype); before_ip=$(counter rx_drop_ip_header)
 before_len=$(counter rx_drop_ip_length); before_csum=$(counter rx_drop_tcp_checksum)
-in_client python3 - <<'PY'
+in_client python3 - "$CLIENT_IF" "$CLIENT4" "$EDGE4" <<'PY'
 import socket, os
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("sluice-cl", 0))
-mac = open("/sys/class/net/sluice-cl/address").read().strip()
+import sys
+ifname = sys.argv[1]
+s.bind((ifname, 0))
+mac = open("/sys/class/net/%s/address" % ifname).read().strip()
 src = bytes.fromhex(mac.replace(":", ""))
 dst = b"\xff" * 6
 for t in (b"\x12\x34", b"\x88\xcc", b"\x81\x00"):  # unknown ethertypes, a bare VLAN tag
@@ -65,7 +67,7 @@ for t in (b"\x12\x34", b"\x88\xcc", b"\x81\x00"):  # unknown ethertypes, a bare 
 for i in range(50):                        # IPv4 ethertype with garbage after it
     s.send(dst + src + b"\x08\x00" + os.urandom(i))
 # IPv4 header claiming more bytes than the frame has.
-hdr = bytes([0x45, 0, 0x05, 0xdc, 0, 0, 0x40, 0, 64, 6, 0, 0]) + socket.inet_aton("198.18.0.2") + socket.inet_aton("198.18.0.1")
+hdr = bytes([0x45, 0, 0x05, 0xdc, 0, 0, 0x40, 0, 64, 6, 0, 0]) + socket.inet_aton(sys.argv[2]) + socket.inet_aton(sys.argv[3])
 s.send(dst + src + b"\x08\x00" + hdr)
 PY
 in_client hping3 -c 3 -S -p 80 --badcksum "$EDGE4" >/dev/null 2>&1
@@ -82,6 +84,6 @@ check "still serving after bad input" cmp -s "$WORK/after.out" "$WORK/store/vide
 edge_stop; rc=$?
 check "data plane stops cleanly on SIGTERM (exit $rc)" [ $rc -eq 0 ]
 "$TOP/scripts/lab" down >/dev/null
-check "lab down leaves no namespace" bash -c "! ip netns list | grep -qw sluice-client"
-check "lab down leaves no interface" bash -c "! ip link show sluice-edge >/dev/null 2>&1"
+check "lab down leaves no namespace" bash -c "! ip netns list | grep -qw $NS"
+check "lab down leaves no interface" bash -c "! ip link show $EDGE_IF >/dev/null 2>&1"
 exit 0

@@ -9,9 +9,13 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${SLUICE_BUILD:-$TOP/build}
-NS=sluice-client
-EDGE4=198.18.0.1
-EDGE6=fd5c::1
+LAB_INDEX=${SLUICE_LAB_INDEX:-0}   # scripts/lab's index: lets two runs share a machine
+if [ "$LAB_INDEX" = 0 ]; then
+  NS=sluice-client EDGE_IF=sluice-edge CLIENT_IF=sluice-cl EDGE4=198.18.0.1 EDGE6=fd5c::1 CLIENT4=198.18.0.2
+else
+  NS=sluice-client-$LAB_INDEX EDGE_IF=sluice-edge$LAB_INDEX CLIENT_IF=sluice-cl$LAB_INDEX
+  EDGE4=198.18.$LAB_INDEX.1 EDGE6=fd5c:$LAB_INDEX::1 CLIENT4=198.18.$LAB_INDEX.2
+fi
 WORK=$(mktemp -d /tmp/sluice-test.XXXXXX)
 EDGE_PID=
 STATS_PATH=$WORK/stats
@@ -44,9 +48,9 @@ make_store() {
 edge_config() {
   cat >"$1" <<CONF
 dataplane = {
-  port = { driver = "af_xdp"; iface = "sluice-edge"; queues = 1; };
+  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; };
   eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 1024;
-          file_prefix = "sluice-test"; };
+          file_prefix = "sluice-test$LAB_INDEX"; };
   net = { ipv4 = "$EDGE4"; ipv6 = "$EDGE6"; };
   service = { http_port = 80; https_port = 443; store_root = "$2"; max_connections = 16384; };
   api = { stats_path = "$STATS_PATH"; command_socket = "$WORK/dataplane.sock"; };
