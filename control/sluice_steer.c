@@ -379,8 +379,9 @@ static int cmd_load(int argc, char **argv)
 	uint32_t flags;
 	int ifindex, rc;
 
-	if (parse_iface(argc, argv, &ifindex, &flags) < 0)
-		return EXIT_USAGE;
+	rc = parse_iface(argc, argv, &ifindex, &flags);
+	if (rc < 0)
+		return rc == -ENODEV ? 1 : EXIT_USAGE;
 	rc = steer_load(&opts, &program, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sluice-steer: %s\n", err[0] ? err : strerror(-rc));
@@ -401,8 +402,9 @@ static int cmd_unload(int argc, char **argv)
 	uint32_t flags;
 	int ifindex, rc;
 
-	if (parse_iface(argc, argv, &ifindex, &flags) < 0)
-		return EXIT_USAGE;
+	rc = parse_iface(argc, argv, &ifindex, &flags);
+	if (rc < 0)
+		return rc == -ENODEV ? 1 : EXIT_USAGE;
 	rc = steer_detach(ifindex, flags);
 	return rc < 0 ? fail("detaching", rc) : 0;
 }

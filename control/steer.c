@@ -104,9 +104,9 @@ static int steer_check_map(int fd, const struct steer_map_spec *spec, const char
 	if (info.type != spec->type || info.key_size != spec->key_size || info.value_size != spec->value_size ||
 	    info.max_entries != spec->max_entries || info.map_flags != spec->flags) {
 		steer_error(err, err_size,
-			    "%s: pinned map has type %u, key %u B, value %u B, %u entries, flags %#x; this build "
-			    "expects type %u, key %u B, value %u B, %u entries, flags %#x: a pin left by another "
-			    "sluice build. Remove the pins (sluice-steer unpin) and reload the program",
+			    "%s: stale pin from another sluice build: type %u, key %u B, value %u B, %u entries, "
+			    "flags %#x where this build expects type %u, key %u B, value %u B, %u entries, flags %#x; "
+			    "remove the pins (sluice-steer unpin) and reload the program",
 			    path, info.type, info.key_size, info.value_size, info.max_entries, info.map_flags,
 			    spec->type, spec->key_size, spec->value_size, spec->max_entries, spec->flags);
 		return -EPROTO;
@@ -226,7 +226,7 @@ int steer_parse_prefix(const char *text, struct steer_prefix *out)
 	char address[INET6_ADDRSTRLEN];
 	const char *slash;
 	unsigned long len;
-	size_t n;
+	size_t n = 0;
 	char *end;
 	int rc;
 
@@ -377,9 +377,9 @@ static int steer_service_compare(const void *a, const void *b)
 
 int steer_service_list(struct steer_maps *maps, struct steer_service **out, size_t *count)
 {
-	struct steer_service_key *keys;
+	struct steer_service_key *keys = NULL;
 	struct steer_service *list;
-	size_t n, found = 0;
+	size_t n = 0, found = 0;
 	int rc;
 
 	if (!maps || !out || !count)
@@ -475,8 +475,8 @@ static int steer_block_compare(const void *a, const void *b)
 int steer_block_list(struct steer_maps *maps, struct steer_block_entry **out, size_t *count)
 {
 	struct steer_block_entry *list;
-	struct steer_block_key *keys;
-	size_t n, found = 0;
+	struct steer_block_key *keys = NULL;
+	size_t n = 0, found = 0;
 	int rc;
 
 	if (!maps || !out || !count)
@@ -602,8 +602,8 @@ static int steer_config_validate(const struct steer_config *cfg)
 
 static int steer_syn_clear(struct steer_maps *maps)
 {
-	struct steer_syn_key *keys;
-	size_t n;
+	struct steer_syn_key *keys = NULL;
+	size_t n = 0;
 	int rc;
 
 	rc = steer_collect_keys(maps->fd[STEER_M_SYN_RATE], sizeof(*keys), STEER_SYN_RATE_MAX, (void **)&keys, &n);
@@ -658,8 +658,8 @@ int steer_syn_limit_set(struct steer_maps *maps, uint32_t rate_per_sec, uint32_t
 int steer_syn_list(struct steer_maps *maps, struct steer_syn_entry **out, size_t *count)
 {
 	struct steer_syn_entry *list;
-	struct steer_syn_key *keys;
-	size_t n, found = 0;
+	struct steer_syn_key *keys = NULL;
+	size_t n = 0, found = 0;
 	int rc;
 
 	if (!maps || !out || !count)

@@ -29,7 +29,7 @@
 
 #include "steer_maps.h"
 
-#define STEER_ERROR_MAX 256
+#define STEER_ERROR_MAX 512
 #define STEER_ADDRESS_TEXT_MAX 48 /* an IPv6 address, '/', 3 digits, NUL */
 
 struct steer_maps;   /* the pinned maps, opened */
