@@ -235,7 +235,8 @@ static __always_inline void config_load(struct steer_packet *pkt)
 	__u32 zero = 0;
 	struct steer_config *c = bpf_map_lookup_elem(&sluice_config, &zero);
 
-	if (c && c->magic == STEER_CONFIG_MAGIC) {
+	/* A config written for another layout of this struct is not read as ours. */
+	if (c && c->magic == STEER_CONFIG_MAGIC && c->layout_version == STEER_LAYOUT_VERSION) {
 		pkt->cfg = *c;
 		return;
 	}

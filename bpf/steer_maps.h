@@ -132,9 +132,11 @@ struct steer_syn_bucket {
 
 /*
  * sluice_config: run-time settings written by the control plane. Until an entry with
- * magic == STEER_CONFIG_MAGIC is written, the program uses its load-time defaults (const
- * volatile in the program, initialised from the STEER_DEFAULT_* values below), so a program
- * the data plane's PMD loaded on its own works before the control plane ever runs.
+ * magic == STEER_CONFIG_MAGIC and this layout_version is written, the program uses its
+ * load-time defaults (const volatile in the program, initialised from the STEER_DEFAULT_*
+ * values below), so a program the data plane's PMD loaded on its own works before the
+ * control plane ever runs, and a config left by a build whose struct had the same size but
+ * other fields is not misread (the library reports it: -EPROTO).
  */
 #define STEER_CONFIG_MAGIC 0x52455453u /* bytes "STER" in memory on little-endian hosts */
 #define STEER_LAYOUT_VERSION 1

@@ -303,6 +303,11 @@ static int cmd_config(struct steer_maps *maps, int argc, char **argv)
 
 	if (argc == 1 && strcmp(argv[0], "show") == 0) {
 		rc = steer_config_get(maps, &cfg);
+		if (rc == -EPROTO) {
+			fprintf(stderr, "sluice-steer: sluice_config was written by another sluice build; the program "
+				"ignores it and runs on its load-time defaults ('config set' replaces it)\n");
+			return 1;
+		}
 		if (rc < 0)
 			return fail("reading the config", rc);
 		config_print(&cfg);
@@ -310,7 +315,9 @@ static int cmd_config(struct steer_maps *maps, int argc, char **argv)
 	}
 	if (argc >= 3 && argc % 2 == 1 && strcmp(argv[0], "set") == 0) {
 		rc = steer_config_get(maps, &cfg);
-		if (rc < 0)
+		if (rc == -EPROTO)
+			steer_config_defaults(&cfg); /* another build's config: start from ours */
+		else if (rc < 0)
 			return fail("reading the config", rc);
 		for (int i = 1; i < argc; i += 2)
 			if (config_apply(&cfg, argv[i], argv[i + 1]) < 0) {

@@ -584,6 +584,8 @@ int steer_config_get(struct steer_maps *maps, struct steer_config *cfg)
 		return -errno;
 	if (cfg->magic != STEER_CONFIG_MAGIC)
 		steer_config_defaults(cfg);
+	else if (cfg->layout_version != STEER_LAYOUT_VERSION)
+		return -EPROTO; /* written by another build: the program ignores it too */
 	return 0;
 }
 
@@ -630,7 +632,9 @@ int steer_config_set(struct steer_maps *maps, const struct steer_config *cfg)
 	if (rc < 0)
 		return rc;
 	rc = steer_config_get(maps, &current);
-	if (rc < 0)
+	if (rc == -EPROTO)
+		steer_config_defaults(&current); /* overwriting another build's config is the fix */
+	else if (rc < 0)
 		return rc;
 	next = *cfg;
 	next.magic = STEER_CONFIG_MAGIC;
@@ -648,7 +652,9 @@ int steer_syn_limit_set(struct steer_maps *maps, uint32_t rate_per_sec, uint32_t
 	struct steer_config cfg;
 	int rc = steer_config_get(maps, &cfg);
 
-	if (rc < 0)
+	if (rc == -EPROTO)
+		steer_config_defaults(&cfg);
+	else if (rc < 0)
 		return rc;
 	cfg.syn_rate_per_sec = rate_per_sec;
 	cfg.syn_burst = burst;

@@ -97,7 +97,9 @@ int steer_admission_parse(const char *text, enum steer_admission *state);
 
 /* The build's defaults (what the program uses until a config is written); magic stays 0. */
 void steer_config_defaults(struct steer_config *cfg);
-/* The config in force: the written one, or the build's defaults (then cfg->magic == 0). */
+/* The config in force: the written one, or the build's defaults (then cfg->magic == 0);
+ * -EPROTO for a config written by a build with another STEER_LAYOUT_VERSION (the program
+ * ignores it and runs on its defaults; steer_config_set replaces it). */
 int steer_config_get(struct steer_maps *maps, struct steer_config *cfg);
 /* Validates (prefix lengths, enums, reserved zero), stamps magic and layout version, writes.
  * Changing any SYN limit field empties sluice_syn_rate: buckets mean something else after. */

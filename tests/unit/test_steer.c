@@ -460,6 +460,17 @@ static void setup_admission_garbage(const struct steer_case *c)
 	admission_put(1, 77);
 }
 
+/* Burst 1 with a foreign layout version: the program must keep its defaults (burst 2000). */
+static void setup_config_other_layout(const struct steer_case *c)
+{
+	struct steer_config cfg = {.magic = STEER_CONFIG_MAGIC, .layout_version = STEER_LAYOUT_VERSION + 1,
+				   .syn_burst = 1, .syn_prefix_len_v4 = 24, .syn_prefix_len_v6 = 64};
+	__u32 zero = 0;
+
+	(void)c;
+	CU_ASSERT_EQUAL(bpf_map_update_elem(bpf_map__fd(skel->maps.sluice_config), &zero, &cfg, BPF_ANY), 0);
+}
+
 static void check_longest_prefix_v4(const struct steer_case *c)
 {
 	TEST_CHECK(block_drops(4, "203.0.113.0", 24) == 1 && block_drops(4, "203.0.0.0", 16) == 0,
@@ -790,6 +801,8 @@ static const struct steer_case steer_cases[] = {
 	 .runs = 20},
 	{"load-time defaults without a written config", TCP4(SERVICE4, 80, TCPF_SYN), FIX_SERVICES, XDP_PASS,
 	 STEER_REDIRECT_SYN, .check = check_default_bucket},
+	{"a config of another layout version is ignored", TCP4(SERVICE4, 80, TCPF_SYN), FIX_SERVICES, XDP_PASS,
+	 STEER_REDIRECT_SYN, .runs = 5, .setup = setup_config_other_layout},
 	{"rate limit comes before admission: no RST to a flood", TCP4(SERVICE4, 80, TCPF_SYN),
 	 FIX_SERVICES | FIX_SYN_BURST3 | FIX_CLOSED, XDP_DROP, STEER_DROP_SYN_RATE, .runs = 5,
 	 .counts = {{STEER_REFUSE_CLOSED, 3}, {STEER_DROP_SYN_RATE, 2}, {STEER_VERDICT_TX, 3}}},

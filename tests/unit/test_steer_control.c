@@ -334,8 +334,20 @@ static void test_config_and_syn_buckets(void)
 	bad.reserved = 1;
 	CU_ASSERT_EQUAL(steer_config_set(maps, &bad), -EINVAL);
 
+	/* A config from a build with another layout version: reported, then replaced. */
+	{
+		int fd = steer_program_map_fd(program, STEER_MAP_CONFIG);
+		struct steer_config foreign = cfg;
+		__u32 zero = 0;
+
+		foreign.layout_version = STEER_LAYOUT_VERSION + 1;
+		CU_ASSERT_EQUAL(bpf_map_update_elem(fd, &zero, &foreign, BPF_ANY), 0);
+		CU_ASSERT_EQUAL(steer_config_get(maps, &bad), -EPROTO);
+	}
 	steer_config_defaults(&cfg);
 	CU_ASSERT_EQUAL(steer_config_set(maps, &cfg), 0);
+	CU_ASSERT_EQUAL(steer_config_get(maps, &cfg), 0);
+	CU_ASSERT_EQUAL(cfg.layout_version, STEER_LAYOUT_VERSION);
 }
 
 static void test_counters(void)
