@@ -13,36 +13,43 @@
  * control plane changes it while the data plane runs and it survives a data plane restart.
  *
  * Order of decisions for an IP packet (the first that applies wins):
- *   1. malformed or truncated at any layer -> own counter; XDP_DROP when the packet is addressed
- *      to the data plane (it must never see garbage, and a cut-off SYN must not slip past
- *      admission), XDP_PASS otherwise (the kernel has always been the judge of such frames);
+ *   1. the frame ends inside the Ethernet header, a VLAN tag or the fixed IP header -> XDP_PASS
+ *      with its trunc_* counter: nothing says whom it is for, and the kernel has always been
+ *      the judge of such frames;
  *   2. source in sluice_block -> XDP_DROP (scope: all traffic by default, so a blocked prefix
- *      reaches SSH no more than the service; STEER_BLOCK_SERVICES narrows it);
- *   3. fragments: the data plane does not reassemble and its TCP sends with DF and learns the
+ *      reaches SSH no more than the service; STEER_BLOCK_SERVICES narrows it to traffic that
+ *      would go to the data plane);
+ *   3. malformed or truncated past the fixed header (bad version/IHL/length, IPv4 options,
+ *      IPv6 extension headers, more than STEER_IPV6_EXT_MAX of them, TCP header or options,
+ *      ICMP) -> its own counter, and XDP_DROP when the packet is addressed to the data plane
+ *      (an owned address, or a service port when the ports could be read): the data plane must
+ *      never see garbage and a cut-off SYN must not slip past admission; XDP_PASS otherwise;
+ *   4. fragments: the data plane does not reassemble and its TCP sends with DF and learns the
  *      path MTU from the ICMP errors steered to it below, so a fragment addressed to it is an
  *      attack or a broken path: dropped (a first fragment whose TCP ports name a service, any
  *      fragment to an owned address). Non-first fragments carry no ports, so all others go to
  *      the kernel; splitting one datagram between two consumers would leave both unable to
  *      reassemble it, and dropping the first fragment keeps the kernel from answering a
  *      reassembled service segment with an RST;
- *   4. TCP to a service: segments of established flows (anything but SYN without ACK and
+ *   5. TCP to a service: segments of established flows (anything but SYN without ACK and
  *      without RST) -> data plane; a new flow first passes the per-source-prefix SYN rate
  *      limit (over it: XDP_DROP, no answer, so a flood gets no backscatter), then admission:
  *      open -> data plane; draining/closed -> RST+ACK built in place and sent with XDP_TX
  *      (STEER_REFUSE_RST, the default: a player fails over to another edge at once instead of
  *      backing off through SYN retries for seconds) or XDP_DROP (STEER_REFUSE_DROP);
- *   5. ICMP/ICMPv6 to an owned address -> data plane (it answers echo); ICMP errors anywhere
- *      that quote a packet the data plane sent (inner source = a service address and port)
- *      -> data plane, which needs "packet too big"/"fragmentation needed" for PMTU; other
- *      ICMP -> kernel;
- *   6. anything else to an owned address -> data plane, everything else -> kernel.
+ *   6. ICMP/ICMPv6 to an owned address -> data plane (it answers echo); ICMP errors to other
+ *      addresses that quote a packet the data plane sent (inner source = a service address
+ *      and port) -> data plane, which needs "packet too big"/"fragmentation needed" for PMTU;
+ *      other ICMP -> kernel;
+ *   7. anything else to an owned address -> data plane, everything else -> kernel.
  *
  * ARP and NDP: XDP cannot clone a frame, so each one has a single owner. ARP whose target
  * protocol address is owned by the data plane (requests for it and replies to its own
  * requests) and neighbour solicitations whose target is owned go to the data plane, which
  * answers with the port's MAC (shared with the kernel under af_xdp); all other ARP (requests
- * for the kernel's addresses, replies to the kernel, gratuitous ARP) and all other NDP go to
- * the kernel. Neither side then loses what it needs: the kernel keeps resolving its own
+ * for the kernel's addresses, replies to the kernel, gratuitous ARP) goes to the kernel, and
+ * so does all other NDP except what is addressed to an owned address (advertisements
+ * answering the data plane's own solicitations). ARP is not subject to the blocklist. Neither side then loses what it needs: the kernel keeps resolving its own
  * neighbours, the data plane answers for its addresses and learns clients' MACs from the
  * frames they send it. An address the kernel also holds (service ports only, no owned-address
  * entry) is answered by the kernel, which is right for it too.
