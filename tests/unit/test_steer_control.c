@@ -385,16 +385,37 @@ static void test_reload_keeps_policy(void)
 	free(list);
 }
 
+/* no_pin: private maps, nothing in bpffs; load-time defaults reach the program's rodata. */
 static void test_unpinned_load(void)
 {
-	struct steer_load_opts opts = {.pin_dir = stale_dir, .no_pin = true};
-	struct steer_program *private_program = NULL;
+	struct steer_config defaults;
+	struct steer_load_opts opts = {.pin_dir = stale_dir, .no_pin = true, .defaults = &defaults};
+	struct steer_program *private_program = NULL, *shared = program;
+	struct steer_service_key key = {.family = STEER_FAMILY_IPV4, .proto = IPPROTO_TCP, .port = htons(80)};
+	struct steer_service_value value = {.service_id = 1};
 	char err[STEER_ERROR_MAX] = "", path[256];
 	struct stat st;
 
+	steer_config_defaults(&defaults);
+	defaults.syn_rate_per_sec = 0;
+	defaults.syn_burst = 1;
+	defaults.syn_prefix_len_v4 = 33;
+	CU_ASSERT_EQUAL(steer_load(&opts, &private_program, err, sizeof(err)), -EINVAL);
+	defaults.syn_prefix_len_v4 = 24;
 	TEST_CHECK(steer_load(&opts, &private_program, err, sizeof(err)) == 0, "no_pin load: %s", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(private_program);
 	snprintf(path, sizeof(path), "%s/%s", stale_dir, STEER_MAP_SERVICES);
 	CU_ASSERT(stat(path, &st) < 0);
+
+	/* Burst 1 from the load-time defaults: the second SYN of the prefix is dropped. */
+	inet_pton(AF_INET, "198.18.0.1", key.addr);
+	CU_ASSERT_EQUAL(bpf_map_update_elem(steer_program_map_fd(private_program, STEER_MAP_SERVICES), &key, &value,
+					    BPF_ANY), 0);
+	program = private_program;
+	CU_ASSERT_EQUAL(program_run(&syn_v4), XDP_PASS);
+	CU_ASSERT_EQUAL(program_run(&syn_v4), XDP_DROP);
+	program = shared;
+
 	steer_program_free(private_program);
 	steer_program_free(NULL);
 	steer_close(NULL);
