@@ -35,7 +35,7 @@
 	C(tcp_rx_segments) C(rx_drop_tcp_header) C(rx_drop_tcp_checksum)                 \
 	C(rx_drop_tcp_no_listener) C(rx_drop_tcp_out_of_window) C(rx_drop_tcp_bad_ack)   \
 	C(tcp_rst_sent) C(tcp_rst_received) C(tcp_challenge_acks_sent)                   \
-	C(tcp_syn_received) C(tcp_conn_table_full)                                       \
+	C(tcp_syn_received) C(tcp_syn_refused) C(tcp_conn_table_full)                                       \
 	C(tcp_rx_payload_bytes) C(tcp_rx_out_of_order_dropped)                           \
 	/* TCP connections */                                                            \
 	C(tcp_conn_opened) C(tcp_conn_closed) C(tcp_conn_reset)                          \
@@ -49,7 +49,9 @@
 	C(http_requests) C(http_responses_2xx) C(http_responses_3xx)                     \
 	C(http_responses_4xx) C(http_responses_5xx) C(http_responses_404)                \
 	C(http_request_too_large) C(http_bad_request) C(http_header_timeouts)            \
-	C(http_keepalive_timeouts) C(http_body_bytes) C(http_no_session_memory)
+	C(http_keepalive_timeouts) C(http_body_bytes) C(http_no_session_memory)    \
+	/* commands applied from the control plane */                                  \
+	C(commands_applied) G(catalog_version) G(admission_state)
 
 enum dp_counter_id {
 #define DP_COUNTER_ENUM(name) DPC_##name,

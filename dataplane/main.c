@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "command_socket.h"
 #include "config.h"
 #include "http/http_server.h"
 #include "log.h"
@@ -36,6 +37,8 @@
 
 #define STATS_PUBLISH_PERIOD_US 5000
 #define EAL_ARGS_MAX 32
+#define CATALOGS_PENDING_MAX (HTTP_CATALOG_GENERATIONS - 1)
+#define WORKER_COMMAND_TIMEOUT_US 1000000
 
 static volatile bool dataplane_quit;
 
@@ -66,7 +69,14 @@ struct dataplane {
 	struct sluice_config cfg;
 	struct port port;
 	struct stats_segment stats;
+	struct command_socket commands;
 	const struct store_catalog *catalog;
+	/* Replaced catalogs that some lcore may still send files from; freed once none holds
+	 * them. At most CATALOGS_PENDING_MAX, so that an lcore always has a generation slot for
+	 * the next one. */
+	const struct store_catalog *pending[CATALOGS_PENDING_MAX];
+	uint32_t admission;
+	char catalog_path[CONFIG_PATH_MAX + 16];
 	struct worker *workers[CONFIG_LCORES_MAX];
 	uint32_t worker_count;
 	bool eal_ready;
@@ -188,7 +198,8 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 	w->ns.now_us = 1;
 	w->ns.neigh = neigh_table_create(c->arp_entries);
 	w->ns.tcp = tcp_stack_create(&ts);
-	w->http = http_server_create(&hs, &dp->catalog);
+	w->http = http_server_create(&hs, dp->catalog);
+	w->ns.counters.value[DPC_catalog_version] = dp->catalog->version;
 	if (!w->ns.neigh || !w->ns.tcp || !w->http) {
 		log_err("worker %u: cannot allocate its tables (%u connections): %s", index, c->max_connections,
 			strerror(errno));
@@ -205,6 +216,194 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 	return 0;
 }
 
+/* Posts a command to every worker and waits until all applied it. Returns 0 or the first
+ * worker's error; -ETIMEDOUT names the lcore in message. */
+static int dataplane_post(struct dataplane *dp, enum worker_command type, const struct store_catalog *catalog,
+			  uint32_t admission, char *message, size_t message_len)
+{
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * WORKER_COMMAND_TIMEOUT_US / 1000000;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < dp->worker_count; i++) {
+		struct worker_mailbox *mb = &dp->workers[i]->mailbox;
+
+		mb->type = type;
+		mb->catalog = catalog;
+		mb->admission = admission;
+		__atomic_store_n(&mb->posted, mb->posted + 1, __ATOMIC_RELEASE);
+	}
+	for (uint32_t i = 0; i < dp->worker_count; i++) {
+		struct worker_mailbox *mb = &dp->workers[i]->mailbox;
+
+		while (__atomic_load_n(&mb->applied, __ATOMIC_ACQUIRE) != mb->posted) {
+			if (rte_get_timer_cycles() > deadline) {
+				snprintf(message, message_len, "lcore %u did not apply the command within 1 s",
+					 dp->workers[i]->lcore_id);
+				return -ETIMEDOUT;
+			}
+			usleep(50);
+		}
+		if (mb->result && !rc) {
+			rc = mb->result;
+			snprintf(message, message_len, "lcore %u: %s", dp->workers[i]->lcore_id, strerror(-rc));
+		}
+	}
+	return rc;
+}
+
+/* Frees replaced catalogs that no lcore holds any more. */
+static void dataplane_release_catalogs(struct dataplane *dp)
+{
+	for (uint32_t p = 0; p < CATALOGS_PENDING_MAX; p++) {
+		bool held = false;
+
+		if (!dp->pending[p])
+			continue;
+		for (uint32_t i = 0; i < dp->worker_count && !held; i++)
+			held = http_server_catalog_held(dp->workers[i]->http, dp->pending[p]);
+		if (!held) {
+			log_info("catalog version %llu released", (unsigned long long)dp->pending[p]->version);
+			store_catalog_free((struct store_catalog *)dp->pending[p]);
+			dp->pending[p] = NULL;
+		}
+	}
+}
+
+static uint32_t dataplane_catalog_reload(struct dataplane *dp, const struct sluice_cmd_catalog_reload *req,
+					 struct sluice_cmd_result *result, struct sluice_cmd_catalog_reply *reply)
+{
+	char path[CONFIG_PATH_MAX + 16], err[200];
+	const struct store_catalog *next;
+	uint32_t slot = CATALOGS_PENDING_MAX;
+	int rc;
+
+	memcpy(path, req->path, sizeof(req->path));
+	path[sizeof(req->path)] = 0;
+	if (!path[0])
+		memcpy(path, dp->catalog_path, sizeof(path));
+	dataplane_release_catalogs(dp);
+	for (uint32_t p = 0; p < CATALOGS_PENDING_MAX && slot == CATALOGS_PENDING_MAX; p++)
+		if (!dp->pending[p])
+			slot = p;
+	if (slot == CATALOGS_PENDING_MAX) {
+		result->status = -EBUSY;
+		snprintf(result->message, sizeof(result->message),
+			 "%d older catalogs are still being sent from; try again when downloads finish",
+			 CATALOGS_PENDING_MAX);
+		return 0;
+	}
+	next = store_catalog_load(dp->cfg.dataplane.store_root, path, err, sizeof(err));
+	if (!next) {
+		result->status = -EINVAL;
+		snprintf(result->message, sizeof(result->message), "%s", err);
+		return 0;
+	}
+	rc = dataplane_post(dp, WORKER_CMD_CATALOG, next, 0, result->message, sizeof(result->message));
+	if (rc) {
+		/* Cannot happen while pending slots are bounded; keep the new catalog alive
+		 * anyway, since some lcores may have switched. */
+		result->status = rc;
+	}
+	dp->pending[slot] = dp->catalog;
+	dp->catalog = next;
+	dataplane_release_catalogs(dp);
+	reply->version = next->version;
+	reply->files = next->count;
+	reply->rejected = next->rejected;
+	for (uint32_t p = 0; p < CATALOGS_PENDING_MAX; p++)
+		reply->previous_pending += dp->pending[p] != NULL;
+	if (!rc)
+		snprintf(result->message, sizeof(result->message), "catalog version %llu: %u files, %u rejected",
+			 (unsigned long long)next->version, next->count, next->rejected);
+	log_info("catalog %s: version %llu, %u files (%u rejected)", path, (unsigned long long)next->version,
+		 next->count, next->rejected);
+	return sizeof(*reply);
+}
+
+static uint64_t dataplane_published_total(struct dataplane *dp, enum dp_counter_id id)
+{
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < dp->worker_count; i++)
+		total += stats_segment_lcore(&dp->stats, i)->values[id];
+	return total;
+}
+
+static uint32_t dataplane_command(void *ctx, uint16_t type, const uint8_t *payload, uint32_t payload_len,
+				  struct sluice_cmd_result *result, uint8_t *reply, uint32_t reply_max)
+{
+	static const uint32_t request_size[] = {
+		[SLUICE_CMD_HELLO] = 0,
+		[SLUICE_CMD_CATALOG_RELOAD] = sizeof(struct sluice_cmd_catalog_reload),
+		[SLUICE_CMD_ADMISSION_SET] = sizeof(struct sluice_cmd_admission),
+		[SLUICE_CMD_STATUS] = 0,
+	};
+	struct dataplane *dp = ctx;
+
+	(void)reply_max; /* every reply struct is far smaller than a message */
+	if (type == 0 || type >= ARRAY_SIZE(request_size)) {
+		result->status = -EOPNOTSUPP;
+		snprintf(result->message, sizeof(result->message), "unknown command type %u", type);
+		return 0;
+	}
+	if (payload_len != request_size[type]) {
+		result->status = -EINVAL;
+		snprintf(result->message, sizeof(result->message), "command %u expects %u payload bytes, got %u", type,
+			 request_size[type], payload_len);
+		return 0;
+	}
+	switch (type) {
+	case SLUICE_CMD_HELLO: {
+		struct sluice_cmd_hello_reply *r = (struct sluice_cmd_hello_reply *)reply;
+
+		r->pid = getpid();
+		r->lcore_count = dp->worker_count;
+		r->start_time_ns = dp->stats.header->start_time_ns;
+		r->catalog_version = dp->catalog->version;
+		snprintf(r->version_string, sizeof(r->version_string), "%s", SLUICE_VERSION);
+		snprintf(result->message, sizeof(result->message), "sluice-dataplane %s", SLUICE_VERSION);
+		return sizeof(*r);
+	}
+	case SLUICE_CMD_CATALOG_RELOAD: {
+		struct sluice_cmd_catalog_reload req;
+
+		memcpy(&req, payload, sizeof(req));
+		return dataplane_catalog_reload(dp, &req, result, (struct sluice_cmd_catalog_reply *)reply);
+	}
+	case SLUICE_CMD_ADMISSION_SET: {
+		static const char *const names[] = {"open", "draining", "closed"};
+		struct sluice_cmd_admission req;
+
+		memcpy(&req, payload, sizeof(req));
+		if (req.state > SLUICE_ADMISSION_CLOSED) {
+			result->status = -EINVAL;
+			snprintf(result->message, sizeof(result->message), "admission state %u is not 0, 1 or 2",
+				 req.state);
+			return 0;
+		}
+		result->status = dataplane_post(dp, WORKER_CMD_ADMISSION, NULL, req.state, result->message,
+						sizeof(result->message));
+		if (!result->status) {
+			dp->admission = req.state;
+			snprintf(result->message, sizeof(result->message), "admission %s", names[req.state]);
+			log_info("admission %s", names[req.state]);
+		}
+		return 0;
+	}
+	case SLUICE_CMD_STATUS: {
+		struct sluice_cmd_status_reply *r = (struct sluice_cmd_status_reply *)reply;
+
+		r->admission = dp->admission;
+		r->lcore_count = dp->worker_count;
+		r->catalog_version = dp->catalog->version;
+		r->connections = dataplane_published_total(dp, DPC_tcp_conn_established) +
+				 dataplane_published_total(dp, DPC_tcp_conn_closing);
+		return sizeof(*r);
+	}
+	}
+	return 0;
+}
+
 static void dataplane_cleanup(struct dataplane *dp)
 {
 	for (uint32_t i = 0; i < dp->worker_count; i++) {
@@ -218,9 +417,12 @@ static void dataplane_cleanup(struct dataplane *dp)
 		neigh_table_free(w->ns.neigh);
 		rte_free(w);
 	}
+	command_socket_close(&dp->commands);
 	stats_segment_destroy(&dp->stats);
 	port_close(&dp->port);
 	store_catalog_free((struct store_catalog *)dp->catalog);
+	for (uint32_t i = 0; i < CATALOGS_PENDING_MAX; i++)
+		store_catalog_free((struct store_catalog *)dp->pending[i]);
 	if (dp->eal_ready)
 		rte_eal_cleanup();
 }
@@ -237,7 +439,7 @@ int main(int argc, char **argv)
 	static struct dataplane dp;
 	const char *config_path = NULL;
 	bool check_only = false;
-	char err[CONFIG_ERROR_MAX], catalog_path[CONFIG_PATH_MAX + 16];
+	char err[CONFIG_ERROR_MAX];
 	struct siphash_key secret;
 	int opt, rc = 1;
 
@@ -279,15 +481,15 @@ int main(int argc, char **argv)
 	if (dataplane_eal_init(&dp, argv[0]))
 		goto cleanup;
 	if (dp.cfg.dataplane.catalog_path[0])
-		snprintf(catalog_path, sizeof(catalog_path), "%s", dp.cfg.dataplane.catalog_path);
+		snprintf(dp.catalog_path, sizeof(dp.catalog_path), "%s", dp.cfg.dataplane.catalog_path);
 	else
-		snprintf(catalog_path, sizeof(catalog_path), "%s/catalog.json", dp.cfg.dataplane.store_root);
-	dp.catalog = store_catalog_load(dp.cfg.dataplane.store_root, catalog_path, err, sizeof(err));
+		snprintf(dp.catalog_path, sizeof(dp.catalog_path), "%s/catalog.json", dp.cfg.dataplane.store_root);
+	dp.catalog = store_catalog_load(dp.cfg.dataplane.store_root, dp.catalog_path, err, sizeof(err));
 	if (!dp.catalog) {
 		log_err("catalog: %s", err);
 		goto cleanup;
 	}
-	log_info("catalog %s: version %llu, %u files (%u rejected)", catalog_path,
+	log_info("catalog %s: version %llu, %u files (%u rejected)", dp.catalog_path,
 		 (unsigned long long)dp.catalog->version, dp.catalog->count, dp.catalog->rejected);
 	if (port_open(&dp.cfg.dataplane, &dp.port))
 		goto cleanup;
@@ -295,6 +497,12 @@ int main(int argc, char **argv)
 				  rte_get_tsc_hz(), STATS_PUBLISH_PERIOD_US);
 	if (rc) {
 		log_err("stats segment %s: %s", dp.cfg.dataplane.stats_path, strerror(-rc));
+		rc = 1;
+		goto cleanup;
+	}
+	rc = command_socket_open(&dp.commands, dp.cfg.dataplane.command_socket);
+	if (rc) {
+		log_err("command socket %s: %s", dp.cfg.dataplane.command_socket, strerror(-rc));
 		rc = 1;
 		goto cleanup;
 	}
@@ -318,7 +526,8 @@ int main(int argc, char **argv)
 			 dp.worker_count == 1 ? "" : "s");
 	while (!dataplane_quit) {
 		stats_heartbeat(&dp.stats);
-		usleep(100000);
+		command_socket_poll(&dp.commands, 100, dataplane_command, &dp);
+		dataplane_release_catalogs(&dp);
 	}
 	log_info("stopping");
 	rte_eal_mp_wait_lcore();

@@ -22,6 +22,7 @@
 #include "http/http_server.h"
 #include "net/net_csum.h"
 #include "stats.h"
+#include "store/catalog.h"
 #include "tcp/tcp.h"
 
 static struct worker *worker_of(struct net_stack *ns)
@@ -216,6 +217,34 @@ const struct netio_ops worker_netio = {
 	.tx_room = worker_tx_room,
 };
 
+/* Applies the main thread's command between packets. */
+static void worker_apply_command(struct worker *w)
+{
+	struct worker_mailbox *mb = &w->mailbox;
+	uint64_t posted = __atomic_load_n(&mb->posted, __ATOMIC_ACQUIRE);
+	int32_t result = 0;
+
+	switch (mb->type) {
+	case WORKER_CMD_CATALOG:
+		result = http_server_set_catalog(w->http, mb->catalog);
+		if (!result)
+			w->ns.counters.value[DPC_catalog_version] = mb->catalog->version;
+		break;
+	case WORKER_CMD_ADMISSION:
+		w->ns.tcp->refuse_new = mb->admission != 0;
+		w->ns.counters.value[DPC_admission_state] = mb->admission;
+		break;
+	default:
+		result = -EOPNOTSUPP;
+		break;
+	}
+	COUNTER_INC(&w->ns.counters, commands_applied);
+	mb->result = result;
+	__atomic_store_n(&mb->applied, posted, __ATOMIC_RELEASE);
+	/* Publish at once so the control plane sees the new state with the reply. */
+	stats_publish(w->stats, &w->ns.counters, rte_rdtsc());
+}
+
 static uint64_t worker_now_us(const struct worker *w, uint64_t tsc)
 {
 	return (tsc - w->tsc_base) / w->tsc_per_us + 1; /* never 0: 0 means "unset" in deadlines */
@@ -235,6 +264,8 @@ int worker_main(void *arg)
 
 		ns->now_us = worker_now_us(w, start);
 		tcp_timers_run(ns);
+		if (unlikely(w->mailbox.posted != w->mailbox.applied))
+			worker_apply_command(w);
 		n = rte_eth_rx_burst(w->port_id, w->queue_id, rx, WORKER_RX_BURST);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = rx[i];

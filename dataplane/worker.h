@@ -29,8 +29,26 @@ struct http_server;
 #define WORKER_RX_BURST 32
 #define WORKER_TX_PENDING 512
 
+/* One-slot mailbox from the main thread: the main thread fills the fields and bumps posted;
+ * the worker applies the command at the top of its next iteration and sets applied = posted.
+ * The main thread posts the next command only once every worker has applied the last. */
+enum worker_command {
+	WORKER_CMD_CATALOG = 1,
+	WORKER_CMD_ADMISSION = 2,
+};
+
+struct worker_mailbox {
+	volatile uint64_t posted;
+	volatile uint64_t applied;
+	volatile int32_t result;       /* 0 or -errno of the last command */
+	uint32_t type;                 /* enum worker_command */
+	const struct store_catalog *catalog;
+	uint32_t admission;
+} __attribute__((aligned(64)));
+
 struct worker {
 	struct net_stack ns;
+	struct worker_mailbox mailbox;
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint32_t lcore_id;

@@ -37,7 +37,8 @@ struct http_send_item {
 	uint32_t next;                 /* index + 1 */
 	uint8_t kind;
 	uint8_t last_of_response;
-	uint16_t pad;
+	uint8_t generation;            /* FILE: catalog generation slot holding the file */
+	uint8_t pad;
 	union {
 		uint32_t buffer;       /* BYTES: head buffer index + 1 */
 		struct {
@@ -65,9 +66,18 @@ struct http_pool {
 	uint32_t count;
 };
 
+/* A catalog this lcore serves from or still sends files of. */
+struct http_catalog_generation {
+	const struct store_catalog *catalog;
+	uint32_t file_items;           /* queued FILE items referencing it */
+};
+
 struct http_server {
 	struct http_server_settings settings;
-	const struct store_catalog *const *catalog;
+	uint32_t current;              /* generation slot of the catalog for new requests */
+	struct http_catalog_generation generations[HTTP_CATALOG_GENERATIONS];
+	/* What the main thread reads: catalogs held (written only by this lcore). */
+	const struct store_catalog *volatile held[HTTP_CATALOG_GENERATIONS];
 	struct http_limits limits;
 	struct http_pool request_pool;
 	uint8_t *request_buffers;
@@ -115,7 +125,7 @@ static void http_pool_put(struct http_pool *p, uint32_t i)
 }
 
 struct http_server *http_server_create(const struct http_server_settings *settings,
-				       const struct store_catalog *const *catalog)
+				       const struct store_catalog *catalog)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	uint32_t requests, heads, items;
@@ -123,7 +133,9 @@ struct http_server *http_server_create(const struct http_server_settings *settin
 	if (!srv)
 		return NULL;
 	srv->settings = *settings;
-	srv->catalog = catalog;
+	srv->current = 0;
+	srv->generations[0].catalog = catalog;
+	srv->held[0] = catalog;
 	srv->limits.max_request_line = settings->max_request_bytes - 2; /* 414 before the buffer fills */
 	srv->limits.max_header_bytes = settings->max_request_bytes;
 	srv->limits.max_headers = 64;
@@ -158,6 +170,38 @@ void http_server_destroy(struct http_server *srv)
 	free(srv->head_buffers);
 	free(srv->items);
 	free(srv);
+}
+
+int http_server_set_catalog(struct http_server *srv, const struct store_catalog *catalog)
+{
+	uint32_t free_slot = HTTP_CATALOG_GENERATIONS;
+	struct http_catalog_generation *old = &srv->generations[srv->current];
+
+	for (uint32_t i = 0; i < HTTP_CATALOG_GENERATIONS; i++)
+		if (!srv->generations[i].catalog && free_slot == HTTP_CATALOG_GENERATIONS)
+			free_slot = i;
+	/* The current catalog without in-flight files is released right away. */
+	if (free_slot == HTTP_CATALOG_GENERATIONS && !old->file_items)
+		free_slot = srv->current;
+	if (free_slot == HTTP_CATALOG_GENERATIONS)
+		return -EBUSY;
+	if (!old->file_items) {
+		old->catalog = NULL;
+		__atomic_store_n(&srv->held[srv->current], NULL, __ATOMIC_RELEASE);
+	}
+	srv->generations[free_slot].catalog = catalog;
+	srv->generations[free_slot].file_items = 0;
+	__atomic_store_n(&srv->held[free_slot], catalog, __ATOMIC_RELEASE);
+	srv->current = free_slot;
+	return 0;
+}
+
+bool http_server_catalog_held(const struct http_server *srv, const struct store_catalog *catalog)
+{
+	for (uint32_t i = 0; i < HTTP_CATALOG_GENERATIONS; i++)
+		if (__atomic_load_n(&srv->held[i], __ATOMIC_ACQUIRE) == catalog)
+			return true;
+	return false;
 }
 
 void http_server_tick(struct http_server *srv, struct net_stack *ns)
@@ -226,6 +270,15 @@ static void http_item_release(struct http_server *srv, uint32_t i)
 
 	if (it->kind == HTTP_ITEM_BYTES && it->buffer)
 		http_pool_put(&srv->head_pool, it->buffer);
+	if (it->kind == HTTP_ITEM_FILE) {
+		struct http_catalog_generation *g = &srv->generations[it->generation];
+
+		/* An old catalog's last file sent: this lcore no longer holds it. */
+		if (!--g->file_items && it->generation != srv->current) {
+			g->catalog = NULL;
+			__atomic_store_n(&srv->held[it->generation], NULL, __ATOMIC_RELEASE);
+		}
+	}
 	http_pool_put(&srv->item_pool, i);
 }
 
@@ -322,6 +375,8 @@ static int http_queue_response(struct net_stack *ns, struct tcp_conn *c, int sta
 			return -ENOMEM; /* the head item stays queued and is released with the session */
 		}
 		body_item->kind = HTTP_ITEM_FILE;
+		body_item->generation = (uint8_t)srv->current;
+		srv->generations[srv->current].file_items++;
 		body_item->file.file = file;
 		body_item->file.offset = 0;
 		body_item->last_of_response = 1;
@@ -403,7 +458,7 @@ static void http_process_requests(struct net_stack *ns, struct tcp_conn *c)
 		if (req.method != HTTP_METHOD_GET && req.method != HTTP_METHOD_HEAD) {
 			rc = http_queue_response(ns, c, req.method == HTTP_METHOD_UNKNOWN ? 501 : 405, NULL, false);
 		} else {
-			cat = *srv->catalog;
+			cat = srv->generations[srv->current].catalog;
 			file = store_catalog_lookup(cat, req.path.ptr, req.path.len);
 			rc = http_queue_response(ns, c, file ? 200 : 404, file, req.method == HTTP_METHOD_HEAD);
 		}

@@ -17,6 +17,7 @@
 #ifndef SLUICE_HTTP_SERVER_H
 #define SLUICE_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,10 +36,20 @@ struct http_server_settings {
 	char server_name[64];
 };
 
-/* Control path. catalog: where the lcore finds the current catalog (read at each request). */
+/* Control path. catalog: the catalog to serve from the start. */
 struct http_server *http_server_create(const struct http_server_settings *settings,
-				       const struct store_catalog *const *catalog);
+				       const struct store_catalog *catalog);
 void http_server_destroy(struct http_server *srv);
+
+/* Catalog generations. A worker switches to a new catalog between packets
+ * (http_server_set_catalog, on its lcore); responses already queued keep their files from the
+ * catalog they started with, which stays "held" until the last of them is released. Returns
+ * 0, or -EBUSY when HTTP_CATALOG_GENERATIONS catalogs are held already (nothing changed). */
+#define HTTP_CATALOG_GENERATIONS 4
+int http_server_set_catalog(struct http_server *srv, const struct store_catalog *catalog);
+/* Any thread: whether this lcore still holds catalog (current or referenced by a response).
+ * The main thread frees an old catalog only when no lcore holds it. */
+bool http_server_catalog_held(const struct http_server *srv, const struct store_catalog *catalog);
 
 /* The TCP application and the bytes of its per-connection state. */
 extern const struct tcp_app_ops http_server_app_ops;

@@ -236,6 +236,7 @@ struct tcp_stack {
 	uint32_t ready_head, ready_tail; /* output ready list */
 	struct tcp_listener listeners[TCP_LISTENERS_MAX];
 	uint32_t listener_count;
+	bool refuse_new;                 /* admission closed or draining: SYNs get a reset */
 	uint32_t state_count[TCP_STATE_COUNT];
 };
 

@@ -113,6 +113,12 @@ static void tcp_input_listen(struct net_stack *ns, struct tcp_segment *seg, cons
 		return;
 	}
 	COUNTER_INC(&ns->counters, tcp_syn_received);
+	if (ts->refuse_new) {
+		/* Admission closed: a reset makes the player try another edge at once. */
+		COUNTER_INC(&ns->counters, tcp_syn_refused);
+		tcp_send_reset_for(ns, seg);
+		return;
+	}
 	c = tcp_conn_alloc(ns, flow);
 	if (!c)
 		return;

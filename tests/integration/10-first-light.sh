@@ -84,6 +84,6 @@ check "still serving after bad input" cmp -s "$WORK/after.out" "$WORK/store/vide
 edge_stop; rc=$?
 check "data plane stops cleanly on SIGTERM (exit $rc)" [ $rc -eq 0 ]
 "$TOP/scripts/lab" down >/dev/null
-check "lab down leaves no namespace" bash -c "! ip netns list | grep -qw $NS"
+check "lab down leaves no namespace" bash -c "! ip netns list | awk '{print \$1}' | grep -qx $NS"
 check "lab down leaves no interface" bash -c "! ip link show $EDGE_IF >/dev/null 2>&1"
 exit 0

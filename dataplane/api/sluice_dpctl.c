@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * sluice_dpctl.c: `sluice-dpctl`, talks to the data plane's command socket directly (for tests,
+ * and for operators when the control plane is not running).
+ *
+ *   sluice-dpctl [--socket PATH] hello | status | catalog-reload [FILE] | admission open|draining|closed
+ *
+ * Prints the data plane's answer; exit status 0 when it succeeded, 1 when it refused (the
+ * message says why), 2 for usage errors, 3 when the data plane cannot be reached.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd_client.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sluice-dpctl [--socket PATH] hello | status | catalog-reload [FILE] |\n"
+		     "                    admission open|draining|closed\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const admission_names[] = {"open", "draining", "closed"};
+	const char *path = "/run/sluice/dataplane.sock", *cmd;
+	struct sluice_cmd_result result;
+	struct cmd_client client;
+	uint8_t reply[SLUICE_CMD_MESSAGE_MAX];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 's': path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	rc = cmd_client_connect(&client, path);
+	if (rc) {
+		fprintf(stderr, "sluice-dpctl: %s: %s\n", path, strerror(-rc));
+		return 3;
+	}
+	if (!strcmp(cmd, "hello") && optind + 1 == argc) {
+		struct sluice_cmd_hello_reply *r = (struct sluice_cmd_hello_reply *)reply;
+		rc = cmd_client_call(&client, SLUICE_CMD_HELLO, NULL, 0, &result, r, sizeof(*r), 5000);
+		if (!rc && !result.status)
+			printf("pid %d, %u lcores, catalog version %" PRIu64 ", %s\n", r->pid, r->lcore_count,
+			       r->catalog_version, r->version_string);
+	} else if (!strcmp(cmd, "status") && optind + 1 == argc) {
+		struct sluice_cmd_status_reply *r = (struct sluice_cmd_status_reply *)reply;
+		rc = cmd_client_call(&client, SLUICE_CMD_STATUS, NULL, 0, &result, r, sizeof(*r), 5000);
+		if (!rc && !result.status)
+			printf("admission %s, %u lcores, catalog version %" PRIu64 ", %" PRIu64 " connections\n",
+			       r->admission < 3 ? admission_names[r->admission] : "?", r->lcore_count,
+			       r->catalog_version, r->connections);
+	} else if (!strcmp(cmd, "catalog-reload") && optind + 2 >= argc) {
+		struct sluice_cmd_catalog_reload req;
+		struct sluice_cmd_catalog_reply *r = (struct sluice_cmd_catalog_reply *)reply;
+
+		memset(&req, 0, sizeof(req));
+		if (optind + 2 == argc) {
+			if (strlen(argv[optind + 1]) >= sizeof(req.path)) {
+				fprintf(stderr, "sluice-dpctl: path too long\n");
+				return 2;
+			}
+			strcpy(req.path, argv[optind + 1]);
+		}
+		rc = cmd_client_call(&client, SLUICE_CMD_CATALOG_RELOAD, &req, sizeof(req), &result, r, sizeof(*r), 30000);
+	} else if (!strcmp(cmd, "admission") && optind + 2 == argc) {
+		struct sluice_cmd_admission req = {.state = 3};
+
+		for (uint32_t i = 0; i < 3; i++)
+			if (!strcmp(argv[optind + 1], admission_names[i]))
+				req.state = i;
+		if (req.state == 3) {
+			usage(stderr);
+			return 2;
+		}
+		rc = cmd_client_call(&client, SLUICE_CMD_ADMISSION_SET, &req, sizeof(req), &result, NULL, 0, 5000);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	cmd_client_close(&client);
+	if (rc) {
+		fprintf(stderr, "sluice-dpctl: %s: %s\n", path, strerror(-rc));
+		return 3;
+	}
+	if (result.message[0])
+		printf("%s%s\n", result.status ? "refused: " : "", result.message);
+	return result.status ? 1 : 0;
+}
