@@ -59,6 +59,7 @@ static int fail(const char *what, int rc)
 	return 1;
 }
 
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* The library reports what went wrong; libbpf's own detail is for --verbose. */

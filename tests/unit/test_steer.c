@@ -926,6 +926,7 @@ static void test_steer_rx_queue_context(void)
 	CU_ASSERT_EQUAL(totals[STEER_VERDICT_NO_SOCKET].packets, 1);
 }
 
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level != LIBBPF_WARN)
