@@ -567,16 +567,18 @@ int http_parse_request(struct http_parser *state, const char *buf, size_t len,
 	uint32_t count_limit = SLUICE_MIN(limits->header_count, HTTP_HEADERS_MAX);
 	size_t search_end = SLUICE_MIN(len, head_limit);
 	size_t pos = state->scanned;
+	size_t search_from;
 
 	if (unlikely(state->phase == PHASE_FAILED))
 		return reason_result(state->reason);
-	if (unlikely(len < pos))
+	if (unlikely(len < state->searched || len < pos))
 		return parse_fail(state, HTTP_PARSE_REASON_CALLER);
 	if (unlikely(state->phase == PHASE_COMPLETE))
 		return request_extract(state, buf, pos, req);
 
-	while (pos < search_end) {
-		const char *lf = memchr(buf + pos, '\n', search_end - pos);
+	search_from = SLUICE_MAX(pos, (size_t)state->searched);
+	while (search_from < search_end) {
+		const char *lf = memchr(buf + search_from, '\n', search_end - search_from);
 		size_t lf_offset, content_len;
 		bool has_cr;
 		enum http_parse_reason reason;
@@ -593,7 +595,7 @@ int http_parse_request(struct http_parser *state, const char *buf, size_t len,
 			if (!has_cr)
 				return parse_fail(state, HTTP_PARSE_REASON_BARE_LF);
 			if (content_len == 0) { /* empty line before the request line */
-				pos = lf_offset + 1;
+				pos = search_from = lf_offset + 1;
 				continue;
 			}
 			reason = request_line_parse(buf + pos, content_len, req);
@@ -620,12 +622,13 @@ int http_parse_request(struct http_parser *state, const char *buf, size_t len,
 				return parse_fail(state, reason);
 			state->header_lines++;
 		}
-		pos = lf_offset + 1;
+		pos = search_from = lf_offset + 1;
 		state->scanned = (uint32_t)pos;
 	}
 
 	/* No LF in [pos, search_end): the line at pos is incomplete (or runs past the limit). */
 	state->scanned = (uint32_t)pos;
+	state->searched = (uint32_t)SLUICE_MAX(pos, search_end);
 	if (state->phase == PHASE_REQUEST_LINE) {
 		size_t have = len - pos;
 

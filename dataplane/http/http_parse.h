@@ -13,10 +13,11 @@
  *
  * Nothing is copied: every slice in struct http_request points into the caller's buffer, which
  * must stay unchanged while the request is served. No allocation, no system call, no lock, no
- * logging; the per-connection state (struct http_parser) is 12 bytes.
+ * logging; the per-connection state (struct http_parser) is 16 bytes.
  *
- * Resumable, O(n) in total. The state remembers the offset of the first byte not yet seen as
- * part of a complete line. Each call scans only new bytes for the next LF (memchr), validates
+ * Resumable, O(n) in total. The state remembers the offset of the first byte not yet part of
+ * a complete line and how far the search for its LF got. Each call searches only new bytes
+ * for the next LF (memchr; an incomplete line is never searched twice), validates
  * each line once when its LF arrives, and enforces the limits on the incomplete line too: a
  * 100 KB request line is refused with 414 as soon as it is longer than the limit, a flood of
  * field lines with 431 as soon as one line too many starts. When the empty line arrives, one
@@ -77,8 +78,9 @@
  *                                           buf + consumed + body
  *   returned an error                    -> answer http_parse_error_status(), close; further
  *                                           calls return the same error
- * Invariants: scanned <= bytes passed in the last call; every complete line before scanned
- * has been validated; phase says whether the request line has been seen.
+ * Invariants: scanned <= searched <= bytes passed in the last call; every complete line
+ * before scanned has been validated; no LF in [scanned, searched); phase says whether the
+ * request line has been seen.
  */
 #ifndef SLUICE_HTTP_PARSE_H
 #define SLUICE_HTTP_PARSE_H
@@ -176,6 +178,7 @@ struct http_limits {
 
 struct http_parser {
 	uint32_t scanned;             /* offset of the first byte not part of a validated line */
+	uint32_t searched;            /* no LF in [scanned, searched): the next search starts here */
 	uint32_t request_line_start;  /* offset of the request line, after leading empty lines */
 	uint16_t header_lines;        /* field lines validated so far */
 	uint8_t phase;                /* internal: before/after the request line, failed */
