@@ -78,8 +78,8 @@ static void ranges_coalesce(struct http_range_set *set)
 	set->count = out + 1;
 }
 
-enum http_range_result http_range_resolve(const char *value, size_t len, uint64_t size,
-					  uint32_t max_ranges, struct http_range_set *set)
+static enum http_range_result range_set_parse(const char *value, size_t len, uint64_t size,
+					      uint32_t max_ranges, struct http_range_set *set)
 {
 	bool any_spec = false;
 	size_t i = 6;
@@ -142,6 +142,16 @@ enum http_range_result http_range_resolve(const char *value, size_t len, uint64_
 		return HTTP_RANGE_UNSATISFIABLE;
 	ranges_coalesce(set);
 	return HTTP_RANGE_PARTIAL;
+}
+
+enum http_range_result http_range_resolve(const char *value, size_t len, uint64_t size,
+					  uint32_t max_ranges, struct http_range_set *set)
+{
+	enum http_range_result result = range_set_parse(value, len, size, max_ranges, set);
+
+	if (result != HTTP_RANGE_PARTIAL)
+		set->count = 0; /* no half-parsed ranges for a caller to trip on */
+	return result;
 }
 
 bool http_if_range_allows(const char *value, size_t len, const char *etag, size_t etag_len,

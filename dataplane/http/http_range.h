@@ -77,6 +77,8 @@ struct http_range_set {
 	struct http_range ranges[HTTP_RANGES_MAX];
 };
 
+/* value is the Range field value; size the file's length in bytes. set->count is 0 unless
+ * the result is HTTP_RANGE_PARTIAL. */
 enum http_range_result http_range_resolve(const char *value, size_t len, uint64_t size,
 					  uint32_t max_ranges, struct http_range_set *set);
 

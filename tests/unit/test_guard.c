@@ -27,7 +27,7 @@ int guard_buffer_place(struct guard_buffer *guard, const void *bytes, size_t len
 	}
 	guard->map = map;
 	guard->data = map + data_pages * page - len;
-	if (len)
+	if (len && bytes)
 		memcpy(guard->data, bytes, len);
 	return 0;
 }

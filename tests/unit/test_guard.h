@@ -16,7 +16,8 @@ struct guard_buffer {
 	char *data; /* the copy; data + len is the first byte of the guard page */
 };
 
-/* Returns 0, or -errno when the mapping fails. len may be 0. */
+/* Returns 0, or -errno when the mapping fails. len may be 0; bytes NULL leaves len zero
+ * bytes (an output buffer ending at the guard). */
 int guard_buffer_place(struct guard_buffer *guard, const void *bytes, size_t len);
 void guard_buffer_release(struct guard_buffer *guard);
 
