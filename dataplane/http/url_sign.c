@@ -295,6 +295,7 @@ int url_sign_key_parse(const char *line, size_t len, struct url_sign_key *key)
 	uint64_t id;
 	int n;
 
+	memset(key, 0, sizeof(*key)); /* whatever happens, no stale secret is left in *key */
 	while (i < len && is_space(line[i]))
 		i++;
 	while (end > i && is_space(line[end - 1]))
@@ -314,7 +315,6 @@ int url_sign_key_parse(const char *line, size_t len, struct url_sign_key *key)
 	if (i != end || secret_start == end)
 		return -EINVAL;
 	secret_len = end - secret_start;
-	memset(key, 0, sizeof(*key));
 	key->id = (uint8_t)id;
 
 	if (secret_len > 7 && memcmp(line + secret_start, "base64:", 7) == 0) {

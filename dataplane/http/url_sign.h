@@ -138,7 +138,8 @@ void url_sign_engine_free(struct IMB_MGR *engine);
 
 /* One line of a key file (without its newline). Returns 0 with *key filled, -ENODATA for a
  * blank or comment line, -EINVAL for anything else (bad id, bad encoding, secret shorter
- * than URL_SIGN_SECRET_MIN or longer than URL_SIGN_SECRET_MAX bytes, trailing text). */
+ * than URL_SIGN_SECRET_MIN or longer than URL_SIGN_SECRET_MAX bytes, trailing text); *key is
+ * all zero unless 0 is returned. */
 int url_sign_key_parse(const char *line, size_t len, struct url_sign_key *key);
 void url_sign_key_wipe(struct url_sign_key *key);
 

@@ -6,6 +6,7 @@
 #include "test_alloc_count.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TEST_ALLOC_ASAN 1
@@ -20,7 +21,8 @@
 int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
 					      void (*free_hook)(const volatile void *));
 
-static _Thread_local uint64_t allocations;
+/* volatile: compilers assume malloc leaves program globals alone and would fold the reads. */
+static _Thread_local volatile uint64_t allocations;
 static int hooks_installed;
 
 static void count_malloc(const volatile void *p, size_t size)
@@ -54,3 +56,13 @@ uint64_t test_alloc_counter(void)
 	return allocated;
 }
 #endif
+
+bool test_alloc_counter_works(void)
+{
+	uint64_t before = test_alloc_counter();
+	void *volatile probe = malloc(64); /* volatile: the pair must not be optimized away */
+	uint64_t after = test_alloc_counter();
+
+	free(probe);
+	return after != before;
+}

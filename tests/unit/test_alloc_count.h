@@ -10,7 +10,13 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+
 /* A value that grows with every allocation of this thread (a count or a byte total). */
 uint64_t test_alloc_counter(void);
+
+/* Whether the counter sees a malloc at all; a "no allocation" check is only worth something
+ * when this is true. */
+bool test_alloc_counter_works(void);
 
 #endif /* SLUICE_TEST_ALLOC_COUNT_H */

@@ -178,6 +178,7 @@ static void test_cond_allocates_nothing(void)
 	struct http_parser state;
 	uint64_t before;
 
+	CU_ASSERT_TRUE_FATAL(test_alloc_counter_works());
 	http_parser_init(&state);
 	CU_ASSERT_FATAL(http_parse_request(&state, head, sizeof(head) - 1, &limits, &req) > 0);
 	before = test_alloc_counter();
