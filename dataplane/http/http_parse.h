@@ -7,7 +7,8 @@
  *
  *   > 0                   the head is complete; that many bytes belong to it (leading empty
  *                         lines, request line, field lines, the final CRLF);
- *   HTTP_PARSE_PARTIAL    more bytes are needed; call again with the same start and more bytes;
+ *   HTTP_PARSE_PARTIAL    more bytes are needed; call again with the same bytes and more after
+ *                         them (the buffer may have moved: the state keeps offsets only);
  *   HTTP_PARSE_<status>   the request is refused; the value is minus the HTTP status to answer
  *                         (http_parse_error_status()), and state->reason says why (counters).
  *
