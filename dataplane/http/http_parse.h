@@ -185,6 +185,7 @@ struct http_parser {
 	uint8_t phase;                /* internal: before/after the request line, failed */
 	uint8_t reason;               /* enum http_parse_reason of the error returned */
 };
+_Static_assert(sizeof(struct http_parser) == 16, "the per-connection parser state is 16 bytes");
 
 struct http_request {
 	enum http_method method;

@@ -43,8 +43,9 @@
 #include "http_parse.h"
 #include "http_range.h"
 
-/* Enough for any head built from configuration strings of at most 256 bytes each. */
-#define HTTP_RESPONSE_HEAD_MAX 2048
+/* Enough for any head whose configuration strings (server name, Cache-Control, allowed
+ * origins and headers, content types) are at most 256 bytes each: about 2.2 KB at worst. */
+#define HTTP_RESPONSE_HEAD_MAX 4096
 
 #define HTTP_CORS_ORIGINS_MAX 16
 #define HTTP_CORS_ALLOW_METHODS "GET, HEAD, OPTIONS"
