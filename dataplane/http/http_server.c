@@ -87,6 +87,8 @@ struct http_server {
 	struct http_send_item *items;
 	time_t date_second;
 	char date[40];                 /* IMF-fixdate of date_second */
+	struct http_request request;   /* scratch for the request being answered */
+	char path[STORE_PATH_MAX];     /* scratch: its decoded path */
 };
 
 size_t http_session_size(void)
@@ -136,9 +138,10 @@ struct http_server *http_server_create(const struct http_server_settings *settin
 	srv->current = 0;
 	srv->generations[0].catalog = catalog;
 	srv->held[0] = catalog;
-	srv->limits.max_request_line = settings->max_request_bytes - 2; /* 414 before the buffer fills */
-	srv->limits.max_header_bytes = settings->max_request_bytes;
-	srv->limits.max_headers = 64;
+	srv->limits = http_limits_default();
+	srv->limits.head_bytes = settings->max_request_bytes;
+	if (srv->limits.request_line_bytes > settings->max_request_bytes - 2)
+		srv->limits.request_line_bytes = settings->max_request_bytes - 2; /* 414 before the buffer fills */
 	/* Request buffers are held only while a head is arriving; heads and items while a
 	 * response is unacknowledged. */
 	requests = settings->max_connections / 4 + 64;
@@ -422,11 +425,12 @@ static void http_process_requests(struct net_stack *ns, struct tcp_conn *c)
 
 	while (s->request_len && !s->closing && s->queued_responses < HTTP_PIPELINE_MAX) {
 		uint8_t *buf = http_request_bytes(srv, s->request_buffer);
-		struct http_request req;
+		struct http_request *req = &srv->request;
 		const struct store_catalog *cat;
 		const struct store_file *file;
 		uint32_t consumed;
-		int rc = http_parse_request(&s->parser, (const char *)buf, s->request_len, &srv->limits, &req);
+		int rc = http_parse_request(&s->parser, (const char *)buf, s->request_len, &srv->limits, req);
+		int path_len;
 
 		if (rc == HTTP_PARSE_PARTIAL) {
 			if (s->request_len >= srv->settings.max_request_bytes) {
@@ -436,7 +440,7 @@ static void http_process_requests(struct net_stack *ns, struct tcp_conn *c)
 			return;
 		}
 		if (rc < 0) {
-			int status = http_parse_error_status(rc);
+			int status = (int)http_parse_error_status(rc);
 
 			if (status == 414 || status == 431)
 				COUNTER_INC(&ns->counters, http_request_too_large);
@@ -447,20 +451,25 @@ static void http_process_requests(struct net_stack *ns, struct tcp_conn *c)
 		}
 		consumed = (uint32_t)rc;
 		COUNTER_INC(&ns->counters, http_requests);
-		if (req.content_length) {
+		if (req->content_length) {
 			/* Players send no bodies; one we cannot skip within the buffer ends the
 			 * connection after an answer. */
 			http_fail(ns, c, 400);
 			return;
 		}
-		if (!req.keep_alive)
+		if (!req->keep_alive)
 			s->closing = 1;
-		if (req.method != HTTP_METHOD_GET && req.method != HTTP_METHOD_HEAD) {
-			rc = http_queue_response(ns, c, req.method == HTTP_METHOD_UNKNOWN ? 501 : 405, NULL, false);
+		if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
+			rc = http_queue_response(ns, c, 405, NULL, false);
+		} else if ((path_len = http_path_normalize(req->path.data, req->path.len, srv->path,
+							   sizeof(srv->path))) < 0) {
+			COUNTER_INC(&ns->counters, http_bad_request);
+			http_fail(ns, c, 400);
+			return;
 		} else {
 			cat = srv->generations[srv->current].catalog;
-			file = store_catalog_lookup(cat, req.path.ptr, req.path.len);
-			rc = http_queue_response(ns, c, file ? 200 : 404, file, req.method == HTTP_METHOD_HEAD);
+			file = store_catalog_lookup(cat, srv->path, (size_t)path_len);
+			rc = http_queue_response(ns, c, file ? 200 : 404, file, req->method == HTTP_METHOD_HEAD);
 		}
 		if (rc < 0) {
 			tcp_abort(ns, c);
