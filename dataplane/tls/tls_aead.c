@@ -110,8 +110,7 @@ size_t tls_iov_cursor_remaining(const struct tls_iov_cursor *cursor)
 	return total - (cursor->index < cursor->count ? cursor->offset : 0);
 }
 
-/* The contiguous piece at the cursor (skipping empty entries); 0 at the end of the list. */
-static size_t cursor_piece(struct tls_iov_cursor *cursor, uint8_t **piece)
+size_t tls_iov_cursor_peek(struct tls_iov_cursor *cursor, uint8_t **piece)
 {
 	while (cursor->index < cursor->count && cursor->offset >= cursor->iov[cursor->index].iov_len) {
 		cursor->index++;
@@ -127,7 +126,7 @@ int tls_iov_cursor_skip(struct tls_iov_cursor *cursor, size_t length)
 {
 	while (length) {
 		uint8_t *piece;
-		size_t n = cursor_piece(cursor, &piece);
+		size_t n = tls_iov_cursor_peek(cursor, &piece);
 
 		if (!n)
 			return -ENODATA;
@@ -144,7 +143,7 @@ int tls_iov_cursor_write(struct tls_iov_cursor *cursor, const void *bytes, size_
 
 	while (length) {
 		uint8_t *piece;
-		size_t n = cursor_piece(cursor, &piece);
+		size_t n = tls_iov_cursor_peek(cursor, &piece);
 
 		if (!n)
 			return -ENOSPC;
@@ -163,7 +162,7 @@ int tls_iov_cursor_read(struct tls_iov_cursor *cursor, void *bytes, size_t lengt
 
 	while (length) {
 		uint8_t *piece;
-		size_t n = cursor_piece(cursor, &piece);
+		size_t n = tls_iov_cursor_peek(cursor, &piece);
 
 		if (!n)
 			return -ENODATA;
@@ -185,7 +184,7 @@ int tls_aead_update(struct tls_aead_worker *worker, struct tls_iov_cursor *out, 
 		int rc;
 
 		if (out) {
-			n = cursor_piece(out, &piece);
+			n = tls_iov_cursor_peek(out, &piece);
 			if (!n)
 				return -ENOSPC;
 		} else {
@@ -275,7 +274,7 @@ int tls_aead_keystream_xor(struct tls_aead_worker *worker, enum tls_aead_cipher 
 
 	while (length) {
 		uint8_t *piece;
-		size_t n = cursor_piece(out, &piece);
+		size_t n = tls_iov_cursor_peek(out, &piece);
 		size_t skip = offset % 16;
 		int rc;
 

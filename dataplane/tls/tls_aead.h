@@ -151,6 +151,11 @@ bool tls_aead_tag_equal(const uint8_t a[TLS_AEAD_TAG_LENGTH], const uint8_t b[TL
 
 /* Scatter-list cursors. */
 void tls_iov_cursor_init(struct tls_iov_cursor *cursor, const struct iovec *iov, unsigned count);
+/*
+ * The contiguous bytes at the cursor (skipping empty entries): sets *piece and returns their
+ * count, 0 at the end of the list. Does not advance (see tls_iov_cursor_skip).
+ */
+size_t tls_iov_cursor_peek(struct tls_iov_cursor *cursor, uint8_t **piece);
 /* Bytes from the cursor to the end of the list (walks the list). */
 size_t tls_iov_cursor_remaining(const struct tls_iov_cursor *cursor);
 /* Copies `length` bytes into the list; -ENOSPC (nothing defined written) if it is shorter. */
