@@ -309,6 +309,7 @@ int tls_record_read(struct tls_aead_worker *worker, const struct tls_record_prot
 	uint8_t nonce[TLS_AEAD_NONCE_LENGTH], aad[13], tag[TLS_AEAD_TAG_LENGTH];
 	struct tls_iov_cursor cursor, out;
 	struct iovec flat = {plaintext, capacity};
+	const struct tls_aead_schedule *schedule;
 	size_t length, body_length, available, aad_length, content_length;
 	uint8_t type;
 	int rc;
@@ -360,8 +361,16 @@ int tls_record_read(struct tls_aead_worker *worker, const struct tls_record_prot
 		out = cursor;
 		result->plaintext_offset = header_length;
 	}
-	rc = tls_aead_begin(worker, (enum tls_aead_cipher)protection->key->key.cipher, protection->schedule, nonce,
-			    aad, aad_length, false);
+	schedule = protection->schedule;
+	if (!schedule) {
+		/* A key kept raw (the receive direction): expand it now that a record is here. */
+		rc = tls_aead_schedule(worker, &protection->key->key, &worker->scratch_schedule);
+		if (rc < 0)
+			return rc;
+		schedule = &worker->scratch_schedule;
+	}
+	rc = tls_aead_begin(worker, (enum tls_aead_cipher)protection->key->key.cipher, schedule, nonce, aad,
+			    aad_length, false);
 	for (size_t done = 0; rc == 0 && done < body_length;) {
 		uint8_t *piece;
 		size_t n = SLUICE_MIN(tls_iov_cursor_peek(&cursor, &piece), body_length - done);

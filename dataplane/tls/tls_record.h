@@ -102,7 +102,11 @@ struct tls_traffic_key {
 };
 _Static_assert(sizeof(struct tls_traffic_key) == 48, "tls_traffic_key is part of per-connection state");
 
-/* How one direction's records are protected: the raw key + IV and the engine's schedule of it. */
+/*
+ * How one direction's records are protected: the raw key + IV and the engine's schedule of it.
+ * tls_record_read accepts schedule == NULL: it then expands the key into the worker's scratch
+ * schedule when a whole record is there (keys kept raw, see tls_aead.h).
+ */
 struct tls_record_protection {
 	uint16_t version; /* enum tls_version */
 	const struct tls_traffic_key *key;
