@@ -187,11 +187,11 @@ struct record_layer_result {
 static struct record_layer_result record_layer(struct tls_aead_worker *worker, const uint8_t *mapped)
 {
 	static uint8_t pool[POOL_BUFFERS][POOL_BUFFER_SIZE];
-	struct tls_handoff handoff = {.version = TLS_VERSION_1_3, .cipher = TLS_AEAD_AES_128_GCM,
+	struct tls_handshake_handoff handoff = {.version = TLS_VERSION_1_3, .cipher = TLS_AEAD_AES_128_GCM,
 				      .hash = TLS_HASH_SHA256, .write_sequence = 2, .record_plaintext_max = 16384};
 	struct tls_stream_layout layout = {0, 0, 0}; /* 16 KiB records only */
 	struct mapped_source context = {mapped};
-	struct tls_plaintext_source source = {.map = mapped_map, .context = &context};
+	struct tls_record_source source = {.map = mapped_map, .context = &context};
 	struct tls_session *session = aligned_alloc(64, sizeof(*session));
 	struct record_layer_result result;
 	uint64_t wire = 0, bytes = 0;
@@ -329,7 +329,7 @@ static void move_bytes(SSL *from_client, BIO *client_out, uint8_t *buffer, size_
 }
 
 /* One full or resumed handshake; adds the server's CPU time; returns the session if asked. */
-static void one_handshake(struct tls_server *server, SSL_CTX *client_context, struct tls_aead_worker *worker,
+static void one_handshake(struct tls_handshake_server *server, SSL_CTX *client_context, struct tls_aead_worker *worker,
 			  SSL_SESSION *resume, SSL_SESSION **session_out, double *server_cpu, struct handshake_memory *memory)
 {
 	static uint8_t buffer[65536];
@@ -338,7 +338,7 @@ static void one_handshake(struct tls_server *server, SSL_CTX *client_context, st
 	BIO *client_in = BIO_new(BIO_s_mem()), *client_out = BIO_new(BIO_s_mem());
 	struct tls_handshake *handshake;
 	struct tls_handshake_output output = {0};
-	struct tls_handoff handoff;
+	struct tls_handshake_handoff handoff;
 	uint64_t sent = 0;
 	double t0;
 	int rc;
@@ -402,7 +402,7 @@ static void one_handshake(struct tls_server *server, SSL_CTX *client_context, st
 	tls_session_wipe(&session);
 }
 
-static struct handshake_rate handshakes(struct tls_server *server, struct tls_aead_worker *worker, bool resumed)
+static struct handshake_rate handshakes(struct tls_handshake_server *server, struct tls_aead_worker *worker, bool resumed)
 {
 	SSL_CTX *client_context = SSL_CTX_new(TLS_client_method());
 	SSL_SESSION *ticket = NULL;
@@ -429,14 +429,14 @@ static struct handshake_rate handshakes(struct tls_server *server, struct tls_ae
 	return rate;
 }
 
-static struct tls_server *server_for(const struct test_pki *pki, int certificate, struct tls_ticket_keyring *ring)
+static struct tls_handshake_server *server_for(const struct test_pki *pki, int certificate, struct tls_ticket_keyring *ring)
 {
 	static const char *const names[] = {"default.test", NULL};
-	struct tls_certificate_config config = {pki->chain_file[certificate], pki->key_file[certificate], names};
-	struct tls_server_config server_config = {.certificates = &config, .certificate_count = 1, .ticket_keys = ring};
-	struct tls_server *server;
+	struct tls_handshake_certificate config = {pki->chain_file[certificate], pki->key_file[certificate], names};
+	struct tls_handshake_server_config server_config = {.certificates = &config, .certificate_count = 1, .ticket_keys = ring};
+	struct tls_handshake_server *server;
 	char error[256];
-	int rc = tls_server_create(&server_config, &server, error, sizeof(error));
+	int rc = tls_handshake_server_create(&server_config, &server, error, sizeof(error));
 
 	if (rc < 0) {
 		fprintf(stderr, "tls_bench: %s\n", error);
@@ -481,14 +481,14 @@ int main(int argc, char **argv)
 	if ((rc = tls_ticket_keyring_create(1, &keys, &ring)) < 0)
 		die("key ring", rc);
 	{
-		struct tls_server *server = server_for(&pki, TEST_CERTIFICATE_RSA, ring);
+		struct tls_handshake_server *server = server_for(&pki, TEST_CERTIFICATE_RSA, ring);
 
 		rsa = handshakes(server, workers[0], false);
-		tls_server_free(server);
+		tls_handshake_server_free(server);
 		server = server_for(&pki, TEST_CERTIFICATE_ECDSA, ring);
 		ecdsa = handshakes(server, workers[0], false);
 		resumed = handshakes(server, workers[0], true);
-		tls_server_free(server);
+		tls_handshake_server_free(server);
 	}
 	test_pki_remove(&pki);
 	tls_ticket_keyring_free(ring);

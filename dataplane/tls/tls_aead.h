@@ -52,6 +52,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "tls_iov.h"
+
 #define TLS_AEAD_TAG_LENGTH 16
 #define TLS_AEAD_NONCE_LENGTH 12
 #define TLS_AEAD_KEY_MAX 32
@@ -73,14 +75,6 @@ struct tls_aead_key {
 struct tls_aead_schedule {
 	uint8_t bytes[TLS_AEAD_SCHEDULE_SIZE];
 } __attribute__((aligned(64)));
-
-/* A position in a scatter list: iov[index].iov_base + offset is the next byte. */
-struct tls_iov_cursor {
-	const struct iovec *iov;
-	unsigned count;
-	unsigned index;
-	size_t offset;
-};
 
 struct tls_aead_worker;
 
@@ -148,21 +142,6 @@ void tls_aead_wipe(void *bytes, size_t length);
 
 /* Constant-time comparison of two tags: true when equal. */
 bool tls_aead_tag_equal(const uint8_t a[TLS_AEAD_TAG_LENGTH], const uint8_t b[TLS_AEAD_TAG_LENGTH]);
-
-/* Scatter-list cursors. */
-void tls_iov_cursor_init(struct tls_iov_cursor *cursor, const struct iovec *iov, unsigned count);
-/*
- * The contiguous bytes at the cursor (skipping empty entries): sets *piece and returns their
- * count, 0 at the end of the list. Does not advance (see tls_iov_cursor_skip).
- */
-size_t tls_iov_cursor_peek(struct tls_iov_cursor *cursor, uint8_t **piece);
-/* Bytes from the cursor to the end of the list (walks the list). */
-size_t tls_iov_cursor_remaining(const struct tls_iov_cursor *cursor);
-/* Copies `length` bytes into the list; -ENOSPC (nothing defined written) if it is shorter. */
-int tls_iov_cursor_write(struct tls_iov_cursor *cursor, const void *bytes, size_t length);
-/* Copies `length` bytes out of the list; -ENODATA if it is shorter. */
-int tls_iov_cursor_read(struct tls_iov_cursor *cursor, void *bytes, size_t length);
-int tls_iov_cursor_skip(struct tls_iov_cursor *cursor, size_t length);
 
 /* One operation; see the file comment. */
 static inline int tls_aead_begin(struct tls_aead_worker *worker, enum tls_aead_cipher cipher,

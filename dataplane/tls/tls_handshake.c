@@ -33,7 +33,7 @@ struct server_name {
 	unsigned index; /* certificate */
 };
 
-struct tls_server {
+struct tls_handshake_server {
 	SSL_CTX **contexts;
 	unsigned context_count;
 	struct server_name *names;
@@ -44,7 +44,7 @@ struct tls_server {
 };
 
 struct tls_handshake {
-	struct tls_server *server;
+	struct tls_handshake_server *server;
 	SSL *ssl;
 	BIO *read_bio, *write_bio; /* owned by ssl */
 	enum tls_handshake_state state;
@@ -93,7 +93,7 @@ static bool name_matches(const char *pattern, const char *name)
 	return dot && dot != name && strcasecmp(dot + 1, pattern + 2) == 0;
 }
 
-static int server_find_certificate(const struct tls_server *server, const char *name)
+static int server_find_certificate(const struct tls_handshake_server *server, const char *name)
 {
 	for (int wildcard = 0; wildcard < 2; wildcard++)
 		for (unsigned i = 0; i < server->name_count; i++)
@@ -104,7 +104,7 @@ static int server_find_certificate(const struct tls_server *server, const char *
 
 static int servername_callback(SSL *ssl, int *alert sluice_unused, void *arg)
 {
-	struct tls_server *server = arg;
+	struct tls_handshake_server *server = arg;
 	struct tls_handshake *handshake = SSL_get_app_data(ssl);
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	int index = name ? server_find_certificate(server, name) : -1;
@@ -118,11 +118,11 @@ static int servername_callback(SSL *ssl, int *alert sluice_unused, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
-static int server_add_name(struct tls_server *server, const char *name, size_t length, unsigned index)
+static int server_add_name(struct tls_handshake_server *server, const char *name, size_t length, unsigned index)
 {
 	char *copy;
 
-	if (server->name_count == SERVER_NAMES_MAX || length == 0 || length > TLS_SERVER_NAME_MAX)
+	if (server->name_count == SERVER_NAMES_MAX || length == 0 || length > TLS_HANDSHAKE_SERVER_NAME_MAX)
 		return -E2BIG;
 	copy = malloc(length + 1);
 	if (!copy)
@@ -137,7 +137,7 @@ static int server_add_name(struct tls_server *server, const char *name, size_t l
 }
 
 /* The certificate's DNS names: subjectAltName dNSName entries, else the subject CN. */
-static int server_add_certificate_names(struct tls_server *server, SSL_CTX *context, unsigned index)
+static int server_add_certificate_names(struct tls_handshake_server *server, SSL_CTX *context, unsigned index)
 {
 	X509 *leaf = SSL_CTX_get0_certificate(context);
 	GENERAL_NAMES *names = leaf ? X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL) : NULL;
@@ -154,7 +154,7 @@ static int server_add_certificate_names(struct tls_server *server, SSL_CTX *cont
 	}
 	GENERAL_NAMES_free(names);
 	if (rc == 0 && !added && leaf) {
-		char common_name[TLS_SERVER_NAME_MAX + 1];
+		char common_name[TLS_HANDSHAKE_SERVER_NAME_MAX + 1];
 		int length = X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, common_name,
 						       sizeof(common_name));
 
@@ -182,7 +182,7 @@ static int alpn_callback(SSL *ssl sluice_unused, const unsigned char **out, unsi
 static int ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
 			       EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int encrypt)
 {
-	struct tls_server *server = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	struct tls_handshake_server *server = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
 	const struct tls_ticket_keys *keys = tls_ticket_keyring_read(server->ticket_keys);
 	const struct tls_ticket_key *key = NULL;
 	OSSL_PARAM params[3];
@@ -272,8 +272,8 @@ static void message_callback(int write_p, int version sluice_unused, int content
 		handshake->alert_sent = bytes[1];
 }
 
-static int context_configure(struct tls_server *server, const struct tls_server_config *config,
-			     const struct tls_certificate_config *certificate, SSL_CTX *context, char *error,
+static int context_configure(struct tls_handshake_server *server, const struct tls_handshake_server_config *config,
+			     const struct tls_handshake_certificate *certificate, SSL_CTX *context, char *error,
 			     size_t error_size)
 {
 	static const unsigned char session_context[] = "sluice";
@@ -323,7 +323,7 @@ static int context_configure(struct tls_server *server, const struct tls_server_
 	return 0;
 }
 
-void tls_server_free(struct tls_server *server)
+void tls_handshake_server_free(struct tls_handshake_server *server)
 {
 	if (!server)
 		return;
@@ -337,10 +337,10 @@ void tls_server_free(struct tls_server *server)
 	free(server);
 }
 
-int tls_server_create(const struct tls_server_config *config, struct tls_server **out, char *error,
+int tls_handshake_server_create(const struct tls_handshake_server_config *config, struct tls_handshake_server **out, char *error,
 		      size_t error_size)
 {
-	struct tls_server *server;
+	struct tls_handshake_server *server;
 	int rc = 0;
 
 	*out = NULL;
@@ -361,7 +361,7 @@ int tls_server_create(const struct tls_server_config *config, struct tls_server 
 		goto cleanup;
 	}
 	for (unsigned i = 0; i < config->certificate_count && rc == 0; i++) {
-		const struct tls_certificate_config *certificate = &config->certificates[i];
+		const struct tls_handshake_certificate *certificate = &config->certificates[i];
 
 		server->contexts[i] = SSL_CTX_new_ex(NULL, NULL, TLS_server_method());
 		if (!server->contexts[i]) {
@@ -380,20 +380,20 @@ int tls_server_create(const struct tls_server_config *config, struct tls_server 
 		}
 		if (rc == -E2BIG)
 			set_error(error, error_size, "%s: more than %d server names, or a name longer than %d",
-				  certificate->chain_file, SERVER_NAMES_MAX, TLS_SERVER_NAME_MAX);
+				  certificate->chain_file, SERVER_NAMES_MAX, TLS_HANDSHAKE_SERVER_NAME_MAX);
 	}
 cleanup:
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			set_error(error, error_size, "out of memory");
-		tls_server_free(server);
+		tls_handshake_server_free(server);
 		return rc;
 	}
 	*out = server;
 	return 0;
 }
 
-int tls_handshake_create(struct tls_server *server, struct tls_handshake **out)
+int tls_handshake_create(struct tls_handshake_server *server, struct tls_handshake **out)
 {
 	struct tls_handshake *handshake = calloc(1, sizeof(*handshake));
 
@@ -474,7 +474,7 @@ int tls_handshake_feed(struct tls_handshake *handshake, const void *input, size_
 	return 0;
 }
 
-int tls_handshake_handoff(struct tls_handshake *handshake, struct tls_handoff *handoff)
+int tls_handshake_handoff(struct tls_handshake *handshake, struct tls_handshake_handoff *handoff)
 {
 	SSL *ssl = handshake->ssl;
 	const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);

@@ -4,7 +4,7 @@
  * a key handoff to the data plane's own record layer (kTLS-style: OpenSSL does exactly what
  * it would do before handing keys to kernel TLS).
  *
- * tls_server (one per process, shared by all lcores; built on the control path):
+ * tls_handshake_server (one per process, shared by all lcores; built on the control path):
  *   - one SSL_CTX per certificate (chain + key, RSA or ECDSA); the first is the default;
  *     the servername callback switches the SSL to the certificate whose names match the
  *     client's SNI (exact names first, then "*.domain" wildcards covering one label).
@@ -14,12 +14,12 @@
  *     ECDHE-ECDSA/RSA-AES128/256-GCM-SHA256/384); no compression; no renegotiation;
  *     server cipher preference; ALPN: "http/1.1" only (a client offering ALPN without it gets
  *     no_application_protocol; a client offering no ALPN is served as HTTP/1.1);
- *   - session tickets encrypted with the shared struct tls_ticket_keyring (tls_keys.h):
+ *   - session tickets encrypted with the shared struct tls_ticket_keyring (tls_ticket.h):
  *     stateless resumption, no server-side session cache; TLS 1.3 sends
  *     tickets_per_handshake NewSessionTickets; a ticket under a non-current key resumes and
  *     is renewed; an unknown key name means a full handshake.
  *   OpenSSL's SSL_CTX is safe to share between threads for creating SSL objects; nothing of
- *   tls_server is written after tls_server_create.
+ *   tls_handshake_server is written after tls_handshake_server_create.
  *
  * tls_handshake (one per connection, on its lcore, until the handoff):
  *
@@ -60,18 +60,19 @@
 
 #include "tls_keys.h"
 #include "tls_record.h"
+#include "tls_ticket.h"
 
-#define TLS_SERVER_NAME_MAX 255
+#define TLS_HANDSHAKE_SERVER_NAME_MAX 255
 #define TLS_HANDSHAKE_INPUT_MAX 16384 /* bytes; default bound on a handshake's input */
 
-struct tls_certificate_config {
+struct tls_handshake_certificate {
 	const char *chain_file;          /* PEM: the certificate, then its intermediates */
 	const char *key_file;            /* PEM private key: RSA or EC */
 	const char *const *server_names; /* NULL-terminated; NULL: the certificate's DNS names (SAN, else CN) */
 };
 
-struct tls_server_config {
-	const struct tls_certificate_config *certificates; /* [0] is the default certificate */
+struct tls_handshake_server_config {
+	const struct tls_handshake_certificate *certificates; /* [0] is the default certificate */
 	unsigned certificate_count;
 	struct tls_ticket_keyring *ticket_keys; /* NULL: no session tickets */
 	unsigned tickets_per_handshake;         /* TLS 1.3 NewSessionTickets; 0: OpenSSL's default (2) */
@@ -79,13 +80,13 @@ struct tls_server_config {
 	uint32_t handshake_input_max;           /* bytes; 0: TLS_HANDSHAKE_INPUT_MAX */
 };
 
-struct tls_server;
+struct tls_handshake_server;
 struct tls_handshake;
 
 /* Control path. On failure, `error` says which file or setting and why. */
-int tls_server_create(const struct tls_server_config *config, struct tls_server **out, char *error,
+int tls_handshake_server_create(const struct tls_handshake_server_config *config, struct tls_handshake_server **out, char *error,
 		      size_t error_size);
-void tls_server_free(struct tls_server *server);
+void tls_handshake_server_free(struct tls_handshake_server *server);
 
 enum tls_handshake_state {
 	TLS_HANDSHAKE_CONTINUE = 0,
@@ -100,7 +101,7 @@ struct tls_handshake_output {
 	uint8_t alert;        /* FAILED: the alert description in `bytes`, 0 if none was produced */
 };
 
-int tls_handshake_create(struct tls_server *server, struct tls_handshake **out);
+int tls_handshake_create(struct tls_handshake_server *server, struct tls_handshake **out);
 void tls_handshake_free(struct tls_handshake *handshake);
 
 /*
@@ -112,12 +113,12 @@ int tls_handshake_feed(struct tls_handshake *handshake, const void *input, size_
 		       struct tls_handshake_output *output);
 
 /* What the data plane's record layer needs once the handshake is DONE. */
-struct tls_handoff {
+struct tls_handshake_handoff {
 	uint16_t version;            /* TLS_VERSION_1_3 or TLS_VERSION_1_2 */
 	uint8_t cipher;              /* enum tls_aead_cipher */
 	uint8_t hash;                /* enum tls_hash of the suite (TLS 1.3 KeyUpdate) */
-	struct tls_traffic_key write_key; /* server -> client */
-	struct tls_traffic_key read_key;  /* client -> server */
+	struct tls_record_key write_key; /* server -> client */
+	struct tls_record_key read_key;  /* client -> server */
 	uint8_t write_secret[TLS_SECRET_MAX]; /* TLS 1.3 application traffic secrets */
 	uint8_t read_secret[TLS_SECRET_MAX];
 	uint64_t write_sequence;     /* number of the first record the data plane sends */
@@ -126,12 +127,12 @@ struct tls_handoff {
 	bool resumed;
 	bool alpn_http11;            /* the client negotiated "http/1.1" (false: it offered no ALPN) */
 	uint8_t certificate_index;   /* which configured certificate was served */
-	char server_name[TLS_SERVER_NAME_MAX + 1]; /* the client's SNI, "" if none */
+	char server_name[TLS_HANDSHAKE_SERVER_NAME_MAX + 1]; /* the client's SNI, "" if none */
 	const uint8_t *leftover;     /* client bytes received after its Finished: feed them to */
 	size_t leftover_length;      /* tls_session_receive first; valid until tls_handshake_free */
 };
 
 /* Fills *handoff (DONE only: -EINVAL otherwise; -EPROTO if a secret is missing). Wipe it after use. */
-int tls_handshake_handoff(struct tls_handshake *handshake, struct tls_handoff *handoff);
+int tls_handshake_handoff(struct tls_handshake *handshake, struct tls_handshake_handoff *handoff);
 
 #endif /* SLUICE_TLS_HANDSHAKE_H */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * tls_keys.h: the key schedule pieces the data plane needs after the handshake, and the
- * session-ticket key ring shared by all lcores.
+ * tls_keys.h: the key schedule pieces the data plane needs after the handshake.
  *
  * Derivations (OpenSSL 3.0 EVP_KDF; each call allocates a KDF context, so they belong to the
  * handshake and to KeyUpdate, never to the per-record path):
@@ -12,23 +11,6 @@
  *   TLS 1.2  key block = PRF(master_secret, "key expansion", server_random + client_random)
  *            via "TLS1-PRF", cut as client key, server key, client salt (4), server salt (4)
  *            (AES-GCM suites have no MAC keys).
- *
- * Ticket keys: every lcore's SSL_CTX encrypts and decrypts session tickets with one shared
- * table {name 16 B, AES-256-CBC key, HMAC-SHA256 key}: keys[0] encrypts new tickets, all of
- * them decrypt (so a ticket survives rotations while its key is in the table). The control
- * path replaces the table; lcores read it without locks:
- *
- *   publication  the control path builds a new immutable table and swaps the ring's pointer
- *                (atomic exchange), then bumps the ring's generation;
- *   reading      an lcore loads the pointer (acquire) inside the ticket callback, i.e. inside
- *                tls_handshake_feed, and never keeps it beyond that call;
- *   grace period each lcore calls tls_ticket_keyring_quiescent() once per loop iteration,
- *                outside any handshake (it publishes the generation it has seen, release);
- *                the old table is freed only after every online reader has published a
- *                generation >= the one of the swap. Readers that stop polling go offline
- *                (tls_ticket_keyring_offline) so they do not hold rotations up.
- * This is quiescent-state-based reclamation (like DPDK's rte_rcu_qsbr) with one writer.
- * The reader's cost is one atomic load per handshake and one store per loop iteration.
  */
 #ifndef SLUICE_TLS_KEYS_H
 #define SLUICE_TLS_KEYS_H
@@ -51,55 +33,12 @@ int tls_keys_expand_label(enum tls_hash hash, const uint8_t *secret, const char 
 			  size_t context_length, uint8_t *out, size_t out_length);
 /* The record key and IV of a TLS 1.3 traffic secret. */
 int tls_keys_traffic_key_13(enum tls_aead_cipher cipher, enum tls_hash hash, const uint8_t *secret,
-			    struct tls_traffic_key *key);
+			    struct tls_record_key *key);
 /* secret := the next generation of a TLS 1.3 traffic secret ("traffic upd"). */
 int tls_keys_next_secret_13(enum tls_hash hash, uint8_t *secret);
 /* The TLS 1.2 AES-GCM record keys of both sides from the master secret (48 bytes). */
 int tls_keys_block_12(enum tls_aead_cipher cipher, enum tls_hash hash, const uint8_t master_secret[48],
-		      const uint8_t client_random[32], const uint8_t server_random[32], struct tls_traffic_key *client,
-		      struct tls_traffic_key *server);
-
-#define TLS_TICKET_KEYS_MAX 4
-#define TLS_TICKET_KEY_NAME_LENGTH 16
-#define TLS_TICKET_READERS_MAX 128
-
-struct tls_ticket_key {
-	uint8_t name[TLS_TICKET_KEY_NAME_LENGTH];
-	uint8_t aes_key[32];  /* AES-256-CBC */
-	uint8_t hmac_key[32]; /* HMAC-SHA256 */
-};
-
-/* One generation of the table: keys[0] encrypts, keys[0..count) decrypt. */
-struct tls_ticket_keys {
-	unsigned count;
-	struct tls_ticket_key keys[TLS_TICKET_KEYS_MAX];
-};
-
-struct tls_ticket_keyring;
-
-/* A key with random name and secrets (RAND_bytes). */
-int tls_ticket_key_generate(struct tls_ticket_key *key);
-
-/* `readers` lcores will read the ring (ids 0..readers-1), all online. Copies `initial`. */
-int tls_ticket_keyring_create(unsigned readers, const struct tls_ticket_keys *initial,
-			      struct tls_ticket_keyring **out);
-/* Control path, after every reader stopped. NULL is a no-op. */
-void tls_ticket_keyring_free(struct tls_ticket_keyring *ring);
-
-/*
- * Control path: publishes a copy of `keys` and frees the previous table once every online
- * reader has passed a quiescent state, waiting at most timeout_ms (sleeping, not spinning).
- * Returns 0; -ETIMEDOUT: published, but the old table is parked and freed by a later call;
- * -EBUSY: a parked table is still in use, nothing published; -EINVAL: count is 0 or too big.
- * One writer at a time (the control thread).
- */
-int tls_ticket_keyring_replace(struct tls_ticket_keyring *ring, const struct tls_ticket_keys *keys,
-			       unsigned timeout_ms);
-
-/* Reader side. The table stays valid until this reader's next quiescent state. */
-const struct tls_ticket_keys *tls_ticket_keyring_read(const struct tls_ticket_keyring *ring);
-void tls_ticket_keyring_quiescent(struct tls_ticket_keyring *ring, unsigned reader);
-void tls_ticket_keyring_offline(struct tls_ticket_keyring *ring, unsigned reader);
-void tls_ticket_keyring_online(struct tls_ticket_keyring *ring, unsigned reader);
+		      const uint8_t client_random[32], const uint8_t server_random[32], struct tls_record_key *client,
+		      struct tls_record_key *server);
 
 #endif /* SLUICE_TLS_KEYS_H */

@@ -78,7 +78,7 @@ static size_t record_aad(const struct tls_record_protection *protection, uint64_
  */
 struct body_walk {
 	struct tls_aead_worker *worker;
-	const struct tls_plaintext_source *source;
+	const struct tls_record_source *source;
 	uint64_t plaintext_offset;
 	size_t plaintext_length;
 	uint8_t type_byte; /* TLS 1.3 inner content type, appended after the plaintext */
@@ -154,7 +154,7 @@ static int range_step(void *context, size_t position, const uint8_t *bytes, size
 }
 
 int tls_record_produce(struct tls_aead_worker *worker, const struct tls_record_protection *protection,
-		       uint64_t sequence, uint8_t content_type, const struct tls_plaintext_source *source,
+		       uint64_t sequence, uint8_t content_type, const struct tls_record_source *source,
 		       uint64_t plaintext_offset, size_t plaintext_length, size_t from, size_t to,
 		       struct tls_iov_cursor *out)
 {
@@ -235,7 +235,7 @@ int tls_record_seal(struct tls_aead_worker *worker, const struct tls_record_prot
 		    uint64_t sequence, uint8_t content_type, const void *plaintext, size_t plaintext_length,
 		    struct tls_iov_cursor *out)
 {
-	struct tls_plaintext_source source = {.map = flat_map, .context = (void *)(uintptr_t)plaintext};
+	struct tls_record_source source = {.map = flat_map, .context = (void *)(uintptr_t)plaintext};
 
 	return tls_record_produce(worker, protection, sequence, content_type, &source, 0, plaintext_length, 0,
 				  tls_record_wire_length(protection->version, plaintext_length), out);
@@ -243,7 +243,7 @@ int tls_record_seal(struct tls_aead_worker *worker, const struct tls_record_prot
 
 static ssize_t iovec_map(void *context, uint64_t offset, size_t length, const uint8_t **piece)
 {
-	const struct tls_plaintext_iovec *list = context;
+	const struct tls_record_source_iovec *list = context;
 	uint64_t position;
 
 	if (offset < list->base_offset)
@@ -259,7 +259,7 @@ static ssize_t iovec_map(void *context, uint64_t offset, size_t length, const ui
 	return -ERANGE;
 }
 
-void tls_plaintext_source_iovec(struct tls_plaintext_source *source, struct tls_plaintext_iovec *list)
+void tls_record_source_from_iovec(struct tls_record_source *source, struct tls_record_source_iovec *list)
 {
 	source->map = iovec_map;
 	source->context = list;

@@ -25,7 +25,7 @@
  *     Keeping the tags would cost 16 bytes per in-flight record per connection; we do not.
  * Sealing the same record again (same key, sequence, type and plaintext) gives identical bytes.
  *
- * Plaintext comes from a caller-supplied source (struct tls_plaintext_source): one callback
+ * Plaintext comes from a caller-supplied source (struct tls_record_source): one callback
  * that maps a range of the caller's plaintext offsets to a pointer (an mmap'd file page, a
  * header buffer). Ciphertext goes into a caller-supplied scatter list (mbuf data areas).
  *
@@ -95,12 +95,12 @@ enum tls_alert {
  * The key of one direction under one key epoch. TLS 1.3: iv is the 12-byte static IV.
  * TLS 1.2: iv[0..3] is the 4-byte salt ("implicit nonce"), iv[4..11] are zero.
  */
-struct tls_traffic_key {
+struct tls_record_key {
 	struct tls_aead_key key;
 	uint8_t iv[TLS_AEAD_NONCE_LENGTH];
 	uint8_t padding[3];
 };
-_Static_assert(sizeof(struct tls_traffic_key) == 48, "tls_traffic_key is part of per-connection state");
+_Static_assert(sizeof(struct tls_record_key) == 48, "tls_record_key is part of per-connection state");
 
 /*
  * How one direction's records are protected: the raw key + IV and the engine's schedule of it.
@@ -109,7 +109,7 @@ _Static_assert(sizeof(struct tls_traffic_key) == 48, "tls_traffic_key is part of
  */
 struct tls_record_protection {
 	uint16_t version; /* enum tls_version */
-	const struct tls_traffic_key *key;
+	const struct tls_record_key *key;
 	const struct tls_aead_schedule *schedule;
 };
 
@@ -118,18 +118,18 @@ struct tls_record_protection {
  * caller's own numbering) and returns how many are there, at least 1 and at most `length`,
  * or -errno (which produce returns). The bytes must stay valid until the next map() call.
  */
-struct tls_plaintext_source {
+struct tls_record_source {
 	ssize_t (*map)(void *context, uint64_t offset, size_t length, const uint8_t **piece);
 	void *context;
 };
 
 /* A source over a scatter list whose first byte has plaintext offset `base_offset`. */
-struct tls_plaintext_iovec {
+struct tls_record_source_iovec {
 	const struct iovec *iov;
 	unsigned count;
 	uint64_t base_offset;
 };
-void tls_plaintext_source_iovec(struct tls_plaintext_source *source, struct tls_plaintext_iovec *list);
+void tls_record_source_from_iovec(struct tls_record_source *source, struct tls_record_source_iovec *list);
 
 /* Bytes a record adds to its plaintext: 22 (TLS 1.3), 29 (TLS 1.2), 0 for another version. */
 size_t tls_record_overhead(uint16_t version);
@@ -148,7 +148,7 @@ static inline size_t tls_record_wire_length(uint16_t version, size_t plaintext_l
  * -ENOSPC (out too short; output is then incomplete) or the source's error.
  */
 int tls_record_produce(struct tls_aead_worker *worker, const struct tls_record_protection *protection,
-		       uint64_t sequence, uint8_t content_type, const struct tls_plaintext_source *source,
+		       uint64_t sequence, uint8_t content_type, const struct tls_record_source *source,
 		       uint64_t plaintext_offset, size_t plaintext_length, size_t from, size_t to,
 		       struct tls_iov_cursor *out);
 

@@ -17,7 +17,7 @@ enum {
 	ALERT_ILLEGAL_PARAMETER = 47,
 };
 
-int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker, const struct tls_handoff *handoff,
+int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker, const struct tls_handshake_handoff *handoff,
 		     uint64_t wire_start, const struct tls_stream_layout *layout)
 {
 	struct tls_stream_layout capped = {0, TLS_STREAM_SMALL_RECORD_COUNT, 0};
@@ -54,7 +54,7 @@ void tls_session_wipe(struct tls_session *session)
 }
 
 int tls_session_produce(struct tls_session *session, struct tls_aead_worker *worker, uint64_t wire_offset,
-			size_t wire_length, const struct tls_plaintext_source *source, const struct iovec *out,
+			size_t wire_length, const struct tls_record_source *source, const struct iovec *out,
 			unsigned out_count)
 {
 	struct tls_stream_keys keys = {
@@ -79,7 +79,7 @@ int tls_session_produce(struct tls_session *session, struct tls_aead_worker *wor
 
 int tls_session_update_keys(struct tls_session *session, bool request_peer_update)
 {
-	struct tls_traffic_key next_key;
+	struct tls_record_key next_key;
 	uint8_t next_secret[TLS_SECRET_MAX];
 	uint8_t epoch;
 	int rc;
@@ -147,7 +147,7 @@ static size_t content_copy(const struct iovec *in, unsigned in_count, const void
 
 static int receive_key_update(struct tls_session *session, struct tls_session_receive_result *result, uint8_t request)
 {
-	struct tls_traffic_key next_key;
+	struct tls_record_key next_key;
 	int rc;
 
 	if (request > 1)

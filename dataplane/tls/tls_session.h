@@ -60,8 +60,8 @@ enum tls_session_flags {
 
 struct tls_session {
 	struct tls_aead_schedule write_schedule; /* epoch write_schedule_epoch, expanded */
-	struct tls_traffic_key write_key[2];     /* raw key of write epoch e at [e & 1] */
-	struct tls_traffic_key read_key;
+	struct tls_record_key write_key[2];     /* raw key of write epoch e at [e & 1] */
+	struct tls_record_key read_key;
 	uint8_t write_secret[TLS_SECRET_MAX];    /* TLS 1.3: secret of the newest write epoch */
 	uint8_t read_secret[TLS_SECRET_MAX];
 	uint64_t read_sequence;
@@ -97,7 +97,7 @@ struct tls_session_receive_result {
  * `wire_start` (after the handshake bytes TCP already holds), record layout (NULL = defaults;
  * full records are capped at handoff->record_plaintext_max). Expands the write key.
  */
-int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker, const struct tls_handoff *handoff,
+int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker, const struct tls_handshake_handoff *handoff,
 		     uint64_t wire_start, const struct tls_stream_layout *layout);
 /* Erases keys and secrets (call when the connection is freed). */
 void tls_session_wipe(struct tls_session *session);
@@ -113,7 +113,7 @@ static inline uint64_t tls_session_wire_end(const struct tls_session *session)
 
 /* TCP needs wire bytes [wire_offset, +wire_length): see tls_stream_produce. */
 int tls_session_produce(struct tls_session *session, struct tls_aead_worker *worker, uint64_t wire_offset,
-			size_t wire_length, const struct tls_plaintext_source *source, const struct iovec *out,
+			size_t wire_length, const struct tls_record_source *source, const struct iovec *out,
 			unsigned out_count);
 
 /* TCP's snd_una moved: returns the released plaintext offset; appends an owed KeyUpdate. */

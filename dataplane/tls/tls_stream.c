@@ -289,7 +289,7 @@ static ssize_t control_map(void *context, uint64_t offset, size_t length, const 
 }
 
 int tls_stream_produce(struct tls_stream *stream, struct tls_aead_worker *worker, const struct tls_stream_keys *keys,
-		       uint64_t wire_offset, size_t wire_length, const struct tls_plaintext_source *source,
+		       uint64_t wire_offset, size_t wire_length, const struct tls_record_source *source,
 		       const struct iovec *out, unsigned out_count)
 {
 	uint64_t end = wire_offset + wire_length, position = wire_offset;
@@ -307,8 +307,8 @@ int tls_stream_produce(struct tls_stream *stream, struct tls_aead_worker *worker
 		struct tls_stream_record record;
 		struct tls_record_protection protection = {.version = stream_version(stream)};
 		uint8_t control[5];
-		struct tls_plaintext_source control_source = {.map = control_map, .context = control};
-		const struct tls_plaintext_source *from = source;
+		struct tls_record_source control_source = {.map = control_map, .context = control};
+		const struct tls_record_source *from = source;
 		size_t record_wire;
 		int rc;
 

@@ -124,7 +124,7 @@ struct tls_stream_record {
  * expanded on demand into the worker's scratch schedule (retransmissions across a KeyUpdate).
  */
 struct tls_stream_keys {
-	const struct tls_traffic_key *key[2];
+	const struct tls_record_key *key[2];
 	const struct tls_aead_schedule *schedule;
 	uint8_t schedule_epoch;
 };
@@ -166,7 +166,7 @@ int tls_stream_locate(const struct tls_stream *stream, uint64_t wire_offset, str
  * -ENOSPC, or the source's error.
  */
 int tls_stream_produce(struct tls_stream *stream, struct tls_aead_worker *worker, const struct tls_stream_keys *keys,
-		       uint64_t wire_offset, size_t wire_length, const struct tls_plaintext_source *source,
+		       uint64_t wire_offset, size_t wire_length, const struct tls_record_source *source,
 		       const struct iovec *out, unsigned out_count);
 
 /* TCP acknowledged everything below `wire_offset`; returns the released plaintext offset. */

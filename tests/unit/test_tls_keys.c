@@ -2,7 +2,7 @@
  *
  * test_tls_keys.c: key derivation (dataplane/tls/tls_keys.c) against RFC 8448's traces,
  * known-answer records of RFC 8448 through the record layer on both engines, and the
- * ticket key ring: a table of rotation steps and a threaded run under ASan (readers use
+ * ticket key ring (tls_ticket.c): a table of rotation steps and a threaded run under ASan (readers use
  * tables while the control thread replaces them; a read after free would fault).
  * The TLS 1.2 key block and KeyUpdate are checked against OpenSSL in test_tls_session.c.
  */
@@ -13,6 +13,7 @@
 
 #include "test_main.h"
 #include "tls_keys.h"
+#include "tls_ticket.h"
 #include "tls_test_util.h"
 
 /* RFC 8448 section 3 (Simple 1-RTT Handshake), TLS_AES_128_GCM_SHA256. */
@@ -36,7 +37,7 @@ static void test_traffic_keys(void)
 {
 	for (const struct traffic_case *c = traffic_cases; c->description; c++) {
 		uint8_t secret[32], key[16], iv[12];
-		struct tls_traffic_key traffic;
+		struct tls_record_key traffic;
 
 		test_hex_decode(c->secret, secret, sizeof(secret));
 		test_hex_decode(c->key, key, sizeof(key));
@@ -69,7 +70,7 @@ static void test_rfc8448_records(void)
 	for (const struct record_case *c = record_cases; c->description; c++)
 		for (int e = 0; e < 2; e++) {
 			struct tls_aead_worker *worker;
-			struct tls_traffic_key traffic;
+			struct tls_record_key traffic;
 			struct tls_aead_schedule schedule;
 			struct tls_record_protection protection = {TLS_VERSION_1_3, &traffic, &schedule};
 			struct tls_record_read_result result;
@@ -100,7 +101,7 @@ static void test_rfc8448_records(void)
 static void test_derivation_arguments(void)
 {
 	uint8_t secret[48] = {1}, copy[48], out[64], expected[48];
-	struct tls_traffic_key client, server;
+	struct tls_record_key client, server;
 	uint8_t randoms[64] = {0};
 
 	memcpy(copy, secret, sizeof(copy));

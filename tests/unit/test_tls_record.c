@@ -17,7 +17,7 @@
 static struct tls_aead_worker *workers[2];
 
 struct protection_set {
-	struct tls_traffic_key key;
+	struct tls_record_key key;
 	struct tls_aead_schedule schedule;
 	struct tls_record_protection protection;
 };
@@ -72,8 +72,8 @@ static void test_record_ranges(void)
 					struct protection_set p;
 					size_t length = record_sizes[s], wire = tls_record_wire_length(version, length);
 					uint64_t sequence = test_random_next(&random) >> (s % 64);
-					struct tls_plaintext_source source;
-					struct tls_plaintext_iovec list;
+					struct tls_record_source source;
+					struct tls_record_source_iovec list;
 					struct iovec source_iov[3];
 
 					protection_make(&p, e, version, c ? TLS_AEAD_AES_256_GCM : TLS_AEAD_AES_128_GCM,
@@ -88,8 +88,8 @@ static void test_record_ranges(void)
 					source_iov[0] = (struct iovec){plaintext, length / 3};
 					source_iov[1] = (struct iovec){plaintext + length / 3, length / 3};
 					source_iov[2] = (struct iovec){plaintext + 2 * (length / 3), length - 2 * (length / 3)};
-					list = (struct tls_plaintext_iovec){source_iov, 3, 1000};
-					tls_plaintext_source_iovec(&source, &list);
+					list = (struct tls_record_source_iovec){source_iov, 3, 1000};
+					tls_record_source_from_iovec(&source, &list);
 					for (int round = 0; round < 40; round++) {
 						size_t from = round == 0 ? 0 : test_random_below(&random, wire);
 						size_t to = round == 0 ? wire : from + 1 + test_random_below(&random, wire - from);
@@ -147,13 +147,13 @@ static void test_produce_arguments(void)
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		static const uint8_t zero[TLS_RECORD_PLAINTEXT_MAX + 1];
-		struct tls_plaintext_iovec list;
-		struct tls_plaintext_source source;
+		struct tls_record_source_iovec list;
+		struct tls_record_source source;
 		struct iovec plain_iov = {(void *)zero, sizeof(zero)};
 		int rc;
 
-		list = (struct tls_plaintext_iovec){&plain_iov, 1, 0};
-		tls_plaintext_source_iovec(&source, &list);
+		list = (struct tls_record_source_iovec){&plain_iov, 1, 0};
+		tls_record_source_from_iovec(&source, &list);
 		p.protection.version = rows[i].version;
 		tls_iov_cursor_init(&cursor, &iov, 1);
 		rc = tls_record_produce(workers[0], &p.protection, 0, rows[i].type, &source, 0, rows[i].length,

@@ -24,7 +24,7 @@ enum { SOURCE_SIZE = 1 << 20, INBOX_SIZE = 1 << 18 };
 static struct test_pki pki;
 static struct tls_aead_worker *workers[2];
 static struct tls_ticket_keyring *keyring;
-static struct tls_server *server;
+static struct tls_handshake_server *server;
 static uint8_t *source_bytes;
 static struct test_random random_state;
 
@@ -41,21 +41,21 @@ static struct tls_ticket_keys ticket_keys(unsigned count, uint8_t first)
 	return keys;
 }
 
-static int server_make(struct tls_server **out, struct tls_ticket_keyring *ring, char *error, size_t size)
+static int server_make(struct tls_handshake_server **out, struct tls_ticket_keyring *ring, char *error, size_t size)
 {
 	static const char *const rsa_names[] = {"default.test", "www.default.test", NULL};
-	struct tls_certificate_config certificates[TEST_CERTIFICATE_COUNT] = {
+	struct tls_handshake_certificate certificates[TEST_CERTIFICATE_COUNT] = {
 		{pki.chain_file[TEST_CERTIFICATE_RSA], pki.key_file[TEST_CERTIFICATE_RSA], rsa_names},
 		{pki.chain_file[TEST_CERTIFICATE_ECDSA], pki.key_file[TEST_CERTIFICATE_ECDSA], NULL}, /* names from SAN */
 		{pki.chain_file[TEST_CERTIFICATE_WILD], pki.key_file[TEST_CERTIFICATE_WILD], NULL},
 	};
-	struct tls_server_config config = {
+	struct tls_handshake_server_config config = {
 		.certificates = certificates,
 		.certificate_count = TEST_CERTIFICATE_COUNT,
 		.ticket_keys = ring,
 	};
 
-	return tls_server_create(&config, out, error, size);
+	return tls_handshake_server_create(&config, out, error, size);
 }
 
 static void setup(void)
@@ -85,7 +85,7 @@ static ssize_t source_map(void *context, uint64_t offset, size_t length, const u
 	return (ssize_t)SLUICE_TEST_MIN(length, SOURCE_SIZE - at);
 }
 
-static const struct tls_plaintext_source source = {.map = source_map, .context = NULL};
+static const struct tls_record_source source = {.map = source_map, .context = NULL};
 
 /* ---- the OpenSSL client ----------------------------------------------------------------- */
 
@@ -107,7 +107,7 @@ struct connection {
 	BIO *client_in, *client_out; /* client's read and write BIOs (owned by client) */
 	struct tls_handshake *handshake;
 	struct tls_handshake_output output;
-	struct tls_handoff handoff;
+	struct tls_handshake_handoff handoff;
 	struct tls_session session;
 	int engine;
 	uint64_t server_sent;   /* wire bytes given to the client */
@@ -923,7 +923,7 @@ static void test_refusals(void)
 			TEST_CHECK(c.output.alert == 0, "%s: unexpected alert %u", r->description, c.output.alert);
 		CU_ASSERT_EQUAL(tls_handshake_feed(c.handshake, "x", 1, &c.output), -EINVAL);
 		{
-			struct tls_handoff handoff;
+			struct tls_handshake_handoff handoff;
 
 			CU_ASSERT_EQUAL(tls_handshake_handoff(c.handshake, &handoff), -EINVAL);
 		}
@@ -1016,30 +1016,30 @@ static void test_configuration_errors(void)
 	};
 	setup();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct tls_certificate_config certificate = {rows[i].chain, rows[i].key, NULL};
-		struct tls_server_config config = {.certificates = &certificate, .certificate_count = rows[i].count};
-		struct tls_server *made = (struct tls_server *)1;
+		struct tls_handshake_certificate certificate = {rows[i].chain, rows[i].key, NULL};
+		struct tls_handshake_server_config config = {.certificates = &certificate, .certificate_count = rows[i].count};
+		struct tls_handshake_server *made = (struct tls_handshake_server *)1;
 		char error[512] = "";
 
-		TEST_CHECK(tls_server_create(&config, &made, error, sizeof(error)) == -EINVAL && made == NULL &&
+		TEST_CHECK(tls_handshake_server_create(&config, &made, error, sizeof(error)) == -EINVAL && made == NULL &&
 				   strstr(error, rows[i].error) && error[0],
 			   "%s: error '%s'", rows[i].description, error);
 	}
 	{
-		struct tls_certificate_config certificate = {pki.chain_file[1], pki.key_file[1], NULL};
-		struct tls_server_config config = {.certificates = &certificate, .certificate_count = 1};
-		struct tls_server *made;
+		struct tls_handshake_certificate certificate = {pki.chain_file[1], pki.key_file[1], NULL};
+		struct tls_handshake_server_config config = {.certificates = &certificate, .certificate_count = 1};
+		struct tls_handshake_server *made;
 		char error[256] = "";
 
-		CU_ASSERT_EQUAL(tls_server_create(&config, &made, error, sizeof(error)), 0);
-		tls_server_free(made);
-		tls_server_free(NULL);
+		CU_ASSERT_EQUAL(tls_handshake_server_create(&config, &made, error, sizeof(error)), 0);
+		tls_handshake_server_free(made);
+		tls_handshake_server_free(NULL);
 	}
 }
 
 static void test_cleanup(void)
 {
-	tls_server_free(server);
+	tls_handshake_server_free(server);
 	server = NULL;
 	tls_ticket_keyring_free(keyring);
 	for (int e = 0; e < 2; e++)

@@ -115,7 +115,7 @@ static void test_layouts(void)
 
 /* Keys for epochs 0 and 1 and a schedule for one of them. */
 struct test_keys {
-	struct tls_traffic_key key[2];
+	struct tls_record_key key[2];
 	struct tls_aead_schedule schedule[2];
 	struct tls_stream_keys stream_keys;
 };
@@ -216,7 +216,7 @@ static void test_ranges_equal_slices(void)
 					struct tls_stream stream;
 					struct test_keys k;
 					uint64_t start = 4321, first = v ? 2 : 1, lowest = 0, end;
-					struct tls_plaintext_source source = {.map = test_source_map, .context = &lowest};
+					struct tls_record_source source = {.map = test_source_map, .context = &lowest};
 					struct iovec whole;
 					char what[96];
 
@@ -260,7 +260,7 @@ static void test_merging_and_slots(void)
 	struct tls_stream stream;
 	struct test_keys k;
 	uint64_t lowest = 0;
-	struct tls_plaintext_source source = {.map = test_source_map, .context = &lowest};
+	struct tls_record_source source = {.map = test_source_map, .context = &lowest};
 	uint8_t out[2000];
 	struct iovec iov = {out, sizeof(out)};
 	struct tls_stream_record record;
@@ -333,7 +333,7 @@ static void test_acked_table(void)
 		struct tls_stream stream;
 		struct test_keys k;
 		uint64_t lowest = 0, released;
-		struct tls_plaintext_source source = {.map = test_source_map, .context = &lowest};
+		struct tls_record_source source = {.map = test_source_map, .context = &lowest};
 		static uint8_t out[4000];
 		struct iovec iov = {out, sizeof(out)};
 
@@ -369,7 +369,7 @@ static void test_produce_errors(void)
 	struct tls_stream stream;
 	struct test_keys k;
 	uint64_t lowest = 0;
-	struct tls_plaintext_source source = {.map = test_source_map, .context = &lowest};
+	struct tls_record_source source = {.map = test_source_map, .context = &lowest};
 	uint8_t out[200];
 	struct iovec iov = {out, sizeof(out)}, small = {out, 10};
 
