@@ -22,6 +22,7 @@
  *                             powers; sizeof is 1024 because the VAES/AVX-512 code keeps 48
  *                             powers of H; the AVX2 code uses 368 of them), or, for OpenSSL,
  *                             a copy of the raw key (EVP expands it again for every record).
+ * A schedule belongs to the engine that made it (all workers of a process use one engine).
  * A connection keeps a schedule only for the direction that is hot (sending); keys that are
  * used rarely (receiving requests, retransmitting under a retired key) are expanded on demand
  * into the worker's scratch schedule. perf/tls_bench reports what an expansion costs.

@@ -31,7 +31,8 @@
  *
  *   Cost bound: each feed() runs SSL_do_handshake once on what has arrived; it returns when
  *   OpenSSL needs more input. A handshake may receive at most handshake_input_max bytes in
- *   all (default 16 KiB) before it fails, which bounds the work any client can cause
+ *   all (default 32 KiB, counting application data that arrives with the client's Finished)
+ *   before it fails, which bounds the memory and work any client can cause
  *   (at most two ClientHellos with HelloRetryRequest, one key exchange, one signature).
  *   The lead's queueing decides how many handshakes an lcore runs per loop iteration.
  *
@@ -63,7 +64,7 @@
 #include "tls_ticket.h"
 
 #define TLS_HANDSHAKE_SERVER_NAME_MAX 255
-#define TLS_HANDSHAKE_INPUT_MAX 16384 /* bytes; default bound on a handshake's input */
+#define TLS_HANDSHAKE_INPUT_MAX 32768 /* bytes; default bound on a handshake's input */
 
 struct tls_handshake_certificate {
 	const char *chain_file;          /* PEM: the certificate, then its intermediates */

@@ -104,6 +104,14 @@ int tls_session_update_keys(struct tls_session *session, bool request_peer_updat
 	return rc;
 }
 
+int tls_session_append(struct tls_session *session, uint64_t plaintext_length)
+{
+	if (session->version == TLS_VERSION_1_3 && plaintext_length &&
+	    tls_stream_next_record(&session->stream) >= TLS_SESSION_RECORDS_PER_KEY)
+		(void)tls_session_update_keys(session, false); /* -EBUSY: one is already on its way */
+	return tls_stream_append(&session->stream, plaintext_length);
+}
+
 uint64_t tls_session_acked(struct tls_session *session, uint64_t wire_offset)
 {
 	uint64_t released = tls_stream_acked(&session->stream, wire_offset);

@@ -24,6 +24,9 @@
  *   bad record, bad message            ERROR              fatal alert appended: send, close
  *   incomplete record                  NEED_MORE          keep the bytes, call with >= need
  *
+ * Post-handshake handshake messages must arrive whole, one per record (as OpenSSL and the
+ * browsers send KeyUpdate); a fragmented or coalesced one is answered with decode_error.
+ *
  * Keys. Sending uses one expanded schedule (the epoch TCP is sending in) plus raw keys of at
  * most two write epochs (a KeyUpdate in flight: retransmissions of records sealed before it
  * expand the old key on demand). Receiving keeps only the raw key and expands it per
@@ -51,6 +54,8 @@
 #include "tls_keys.h"
 #include "tls_record.h"
 #include "tls_stream.h"
+
+#define TLS_SESSION_RECORDS_PER_KEY (1ull << 23) /* records; margin under RFC 8446 5.5 */
 
 enum tls_session_flags {
 	TLS_SESSION_FLAG_KEY_UPDATE_OWED = 1 << 0, /* peer asked for a KeyUpdate we could not append yet */
@@ -102,10 +107,12 @@ int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker
 /* Erases keys and secrets (call when the connection is freed). */
 void tls_session_wipe(struct tls_session *session);
 
-static inline int tls_session_append(struct tls_session *session, uint64_t plaintext_length)
-{
-	return tls_stream_append(&session->stream, plaintext_length);
-}
+/*
+ * The HTTP layer's next plaintext bytes (see tls_stream_append). TLS 1.3: once a write key
+ * has sealed TLS_SESSION_RECORDS_PER_KEY records, a KeyUpdate is appended first (RFC 8446
+ * 5.5 limits AES-GCM to 2^24.5 records per key).
+ */
+int tls_session_append(struct tls_session *session, uint64_t plaintext_length);
 static inline uint64_t tls_session_wire_end(const struct tls_session *session)
 {
 	return tls_stream_wire_end(&session->stream);

@@ -148,6 +148,14 @@ uint8_t tls_stream_write_epoch(const struct tls_stream *stream)
 	return end.epoch;
 }
 
+uint64_t tls_stream_next_record(const struct tls_stream *stream)
+{
+	struct stream_end end;
+
+	stream_end(stream, &end);
+	return end.record;
+}
+
 static int push_run(struct tls_stream *stream, uint8_t kind, uint32_t value, unsigned limit)
 {
 	unsigned slot;

@@ -152,6 +152,8 @@ uint64_t tls_stream_wire_end(const struct tls_stream *stream);
 uint64_t tls_stream_plaintext_end(const struct tls_stream *stream);
 /* The epoch of records appended from now on. */
 uint8_t tls_stream_write_epoch(const struct tls_stream *stream);
+/* The sequence number the next appended record will have (under tls_stream_write_epoch). */
+uint64_t tls_stream_next_record(const struct tls_stream *stream);
 static inline bool tls_stream_closed(const struct tls_stream *stream)
 {
 	return stream->flags & TLS_STREAM_CLOSED;

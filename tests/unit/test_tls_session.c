@@ -883,13 +883,13 @@ static const struct refusal_case refusal_cases[] = {
 	{"SSLv2 ClientHello", {0},
 	 "802e0103010015000000100100800300800700c0060040040080020080c02f00002f00000a0102030405060708090a0b0c0d0e0f10", 0,
 	 -2},
-	{"more input than a handshake may take", {0}, "1603014000", 16384, -1},
+	{"more input than a handshake may take", {0}, "1603014000", 32768, -1},
 	{NULL, {0}, NULL, 0, 0},
 };
 
 static void test_refusals(void)
 {
-	static uint8_t input[20000];
+	static uint8_t input[40000];
 
 	setup();
 	for (const struct refusal_case *r = refusal_cases; r->description; r++) {
@@ -1037,6 +1037,57 @@ static void test_configuration_errors(void)
 	}
 }
 
+/* A write key seals at most TLS_SESSION_RECORDS_PER_KEY records, then a KeyUpdate comes first. */
+static void test_records_per_key(void)
+{
+	static uint8_t wire[4096], plaintext[2048];
+	struct tls_handshake_handoff handoff = {.version = TLS_VERSION_1_3, .cipher = TLS_AEAD_AES_128_GCM,
+						.hash = TLS_HASH_SHA256,
+						.write_sequence = TLS_SESSION_RECORDS_PER_KEY - 1,
+						.record_plaintext_max = 16384};
+	static struct tls_session session __attribute__((aligned(64)));
+	struct tls_record_key next_key;
+	struct tls_record_protection protection = {TLS_VERSION_1_3, &handoff.write_key, NULL};
+	struct tls_record_read_result result;
+	uint64_t sequence = TLS_SESSION_RECORDS_PER_KEY - 1, end;
+	struct iovec out = {wire, sizeof(wire)}, in;
+	size_t offset = 0;
+
+	setup();
+	handoff.write_key.key.cipher = TLS_AEAD_AES_128_GCM;
+	memset(handoff.write_key.key.bytes, 9, 16);
+	memset(handoff.write_secret, 7, 32);
+	CU_ASSERT_EQUAL_FATAL(tls_session_init(&session, workers[0], &handoff, 0, NULL), 0);
+	CU_ASSERT_EQUAL(tls_session_append(&session, 100), 0); /* the last record of key 0 */
+	CU_ASSERT_EQUAL(tls_session_produce(&session, workers[0], 0, tls_session_wire_end(&session), &source, &out, 1), 0);
+	CU_ASSERT_EQUAL(tls_stream_write_epoch(&session.stream), 0);
+	CU_ASSERT_EQUAL(tls_session_append(&session, 200), 0); /* needs a KeyUpdate first */
+	CU_ASSERT_EQUAL(tls_stream_write_epoch(&session.stream), 1);
+	end = tls_session_wire_end(&session);
+	CU_ASSERT_EQUAL_FATAL(end, 100 + 22 + 5 + 22 + 200 + 22);
+	CU_ASSERT_EQUAL(tls_session_produce(&session, workers[0], 0, end, &source, &out, 1), 0);
+	/* Opened record by record: data (key 0), KeyUpdate (key 0), data (key 1, sequence 0). */
+	for (int r = 0; r < 3; r++) {
+		in = (struct iovec){wire + offset, end - offset};
+		CU_ASSERT_EQUAL_FATAL(tls_record_read(workers[0], &protection, &sequence, &in, 1, plaintext, sizeof(plaintext),
+						      &result), 1);
+		offset += result.consumed;
+		if (r == 1) {
+			CU_ASSERT(result.content_type == TLS_CONTENT_HANDSHAKE && plaintext[0] == 24 && plaintext[4] == 0);
+			CU_ASSERT_EQUAL(tls_keys_next_secret_13(TLS_HASH_SHA256, handoff.write_secret), 0);
+			CU_ASSERT_EQUAL(tls_keys_traffic_key_13(TLS_AEAD_AES_128_GCM, TLS_HASH_SHA256, handoff.write_secret,
+								&next_key), 0);
+			protection.key = &next_key;
+			sequence = 0;
+		} else {
+			CU_ASSERT(result.content_type == TLS_CONTENT_APPLICATION_DATA &&
+				  result.plaintext_length == (r ? 200u : 100u));
+		}
+	}
+	CU_ASSERT_EQUAL(offset, end);
+	tls_session_wipe(&session);
+}
+
 static void test_cleanup(void)
 {
 	tls_handshake_server_free(server);
@@ -1063,6 +1114,7 @@ void test_register(void)
 		{"ALPN and max fragment length", test_alpn_and_fragment_length},
 		{"TLS 1.2 renegotiation refused", test_renegotiation_refused},
 		{"configuration errors", test_configuration_errors},
+		{"KeyUpdate after TLS_SESSION_RECORDS_PER_KEY records", test_records_per_key},
 		{"cleanup", test_cleanup},
 		{NULL, NULL},
 	};
