@@ -25,7 +25,8 @@
  *   incomplete record                  NEED_MORE          keep the bytes, call with >= need
  *
  * Post-handshake handshake messages must arrive whole, one per record (as OpenSSL and the
- * browsers send KeyUpdate); a fragmented or coalesced one is answered with decode_error.
+ * browsers send KeyUpdate); a fragmented one is answered with unexpected_message, a
+ * coalesced one with decode_error.
  *
  * Keys. Sending uses one expanded schedule (the epoch TCP is sending in) plus raw keys of at
  * most two write epochs (a KeyUpdate in flight: retransmissions of records sealed before it
