@@ -169,36 +169,42 @@ static int push_run(struct tls_stream *stream, uint8_t kind, uint32_t value, uns
 	return 0;
 }
 
+/* Plaintext bytes the last run can still take without changing anything already produced. */
+static uint64_t last_run_room(const struct tls_stream *stream)
+{
+	unsigned last = ring_index(stream, stream->run_count + TLS_STREAM_RUNS - 1u);
+	struct stream_end end;
+	struct tls_stream_record record;
+
+	if (!stream->run_count || stream->run_kind[last] != TLS_STREAM_RUN_DATA)
+		return 0;
+	/* Extending a run changes only its last record: allowed while none of it went out. */
+	stream_end(stream, &end);
+	if (tls_stream_locate(stream, end.wire - 1, &record) < 0 || stream->produced_wire > record.wire_offset)
+		return 0;
+	return (uint64_t)TLS_STREAM_RUN_PLAINTEXT_MAX - stream->run_value[last];
+}
+
 int tls_stream_append(struct tls_stream *stream, uint64_t plaintext_length)
 {
+	uint64_t room, rest, runs;
+
 	if (stream->flags & TLS_STREAM_CLOSED)
 		return -EPIPE;
-	while (plaintext_length) {
-		unsigned last = ring_index(stream, stream->run_count + TLS_STREAM_RUNS - 1u);
-		uint32_t piece;
-		int rc;
+	if (!plaintext_length)
+		return 0;
+	room = SLUICE_MIN(last_run_room(stream), plaintext_length);
+	rest = plaintext_length - room;
+	runs = (rest + TLS_STREAM_RUN_PLAINTEXT_MAX - 1) / TLS_STREAM_RUN_PLAINTEXT_MAX;
+	if (stream->run_count + runs > TLS_STREAM_RUNS - 1)
+		return -ENOBUFS; /* nothing appended */
+	if (room)
+		stream->run_value[ring_index(stream, stream->run_count - 1u)] += (uint32_t)room;
+	while (rest) {
+		uint32_t piece = (uint32_t)SLUICE_MIN(rest, (uint64_t)TLS_STREAM_RUN_PLAINTEXT_MAX);
 
-		if (stream->run_count && stream->run_kind[last] == TLS_STREAM_RUN_DATA &&
-		    stream->run_value[last] < TLS_STREAM_RUN_PLAINTEXT_MAX) {
-			/* Extend the last run if none of its last record went out yet. */
-			struct stream_end end;
-			struct tls_stream_record record;
-
-			stream_end(stream, &end);
-			if (tls_stream_locate(stream, end.wire - 1, &record) == 0 &&
-			    stream->produced_wire <= record.wire_offset) {
-				piece = (uint32_t)SLUICE_MIN(plaintext_length,
-							     (uint64_t)TLS_STREAM_RUN_PLAINTEXT_MAX - stream->run_value[last]);
-				stream->run_value[last] += piece;
-				plaintext_length -= piece;
-				continue;
-			}
-		}
-		piece = (uint32_t)SLUICE_MIN(plaintext_length, (uint64_t)TLS_STREAM_RUN_PLAINTEXT_MAX);
-		rc = push_run(stream, TLS_STREAM_RUN_DATA, piece, TLS_STREAM_RUNS - 1);
-		if (rc < 0)
-			return rc;
-		plaintext_length -= piece;
+		(void)push_run(stream, TLS_STREAM_RUN_DATA, piece, TLS_STREAM_RUNS - 1);
+		rest -= piece;
 	}
 	return 0;
 }

@@ -298,6 +298,25 @@ static void test_merging_and_slots(void)
 
 	CU_ASSERT_EQUAL(tls_stream_init(&stream, TLS_VERSION_1_2, 0, 1, NULL), 0);
 	CU_ASSERT_EQUAL(tls_stream_append_key_update(&stream, false), -EPROTO);
+
+	/* Appends over 4 GiB take several runs, all or nothing. */
+	CU_ASSERT_EQUAL(tls_stream_init(&stream, TLS_VERSION_1_3, 0, 0, NULL), 0);
+	CU_ASSERT_EQUAL(tls_stream_append(&stream, (1ull << 32) + 9), 0);
+	CU_ASSERT_EQUAL(stream.run_count, 2);
+	CU_ASSERT_EQUAL(tls_stream_plaintext_end(&stream), (1ull << 32) + 9);
+	CU_ASSERT_EQUAL(tls_stream_append(&stream, 100), 0); /* merges into the second run */
+	CU_ASSERT_EQUAL(stream.run_count, 2);
+	{
+		uint64_t end = tls_stream_wire_end(&stream);
+
+		CU_ASSERT_EQUAL(tls_stream_produce(&stream, workers[0], &k.stream_keys, end - 10, 10, &source, &iov, 1), 0);
+		CU_ASSERT_EQUAL(tls_stream_append(&stream, (1ull << 32) + 1), -ENOBUFS); /* would need 2 more runs */
+		CU_ASSERT_EQUAL(tls_stream_wire_end(&stream), end);
+		CU_ASSERT_EQUAL(tls_stream_append(&stream, 1ull << 31), 0);
+		CU_ASSERT_EQUAL(stream.run_count, 3);
+		CU_ASSERT_EQUAL(tls_stream_next_record(&stream), tls_stream_locate(&stream, tls_stream_wire_end(&stream) - 1,
+										    &record) == 0 ? record.sequence + 1 : 0);
+	}
 }
 
 struct acked_case {
