@@ -26,6 +26,8 @@
 #define TLS12_CIPHERS                                                                                  \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"     \
 	"ECDHE-RSA-AES256-GCM-SHA384"
+/* No finite-field groups: a client must not make the server do a 2048+-bit DH per handshake. */
+#define KEY_EXCHANGE_GROUPS "X25519:P-256:P-384"
 #define SERVER_NAMES_MAX 64
 
 struct server_name {
@@ -285,7 +287,8 @@ static int context_configure(struct tls_handshake_server *server, const struct t
 	SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_ciphersuites(context, TLS13_CIPHERSUITES) || !SSL_CTX_set_cipher_list(context, TLS12_CIPHERS)) {
+	    !SSL_CTX_set_ciphersuites(context, TLS13_CIPHERSUITES) || !SSL_CTX_set_cipher_list(context, TLS12_CIPHERS) ||
+	    !SSL_CTX_set1_groups_list(context, KEY_EXCHANGE_GROUPS)) {
 		set_error(error, error_size, "TLS versions or cipher suites refused");
 		return -EINVAL;
 	}

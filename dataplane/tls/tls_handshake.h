@@ -11,7 +11,9 @@
  *     A name that matches nothing, or no SNI at all, gets the default certificate and the
  *     handshake continues (no unrecognized_name alert): players with odd SNI still play;
  *   - TLS 1.2 and 1.3 only; AES-GCM only (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384;
- *     ECDHE-ECDSA/RSA-AES128/256-GCM-SHA256/384); no compression; no renegotiation;
+ *     ECDHE-ECDSA/RSA-AES128/256-GCM-SHA256/384); key exchange X25519, P-256, P-384 only
+ *     (no finite-field DH, which would cost the server far more per handshake); no
+ *     compression; no renegotiation;
  *     server cipher preference; ALPN: "http/1.1" only (a client offering ALPN without it gets
  *     no_application_protocol; a client offering no ALPN is served as HTTP/1.1);
  *   - session tickets encrypted with the shared struct tls_ticket_keyring (tls_ticket.h):

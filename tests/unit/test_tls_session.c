@@ -99,6 +99,7 @@ struct client_options {
 	bool verify;                  /* against the test CA, for server_name */
 	uint8_t max_fragment;         /* TLSEXT_max_fragment_length_*, 0: none */
 	bool legacy;                  /* security level 0 (TLS 1.1) */
+	const char *groups;           /* key exchange groups, NULL: OpenSSL's default */
 };
 
 struct connection {
@@ -133,6 +134,8 @@ static int connection_open(struct connection *c, const struct client_options *o,
 	SSL_CTX_set_max_proto_version(c->client_context, o->max_version ? o->max_version : TLS1_3_VERSION);
 	if (o->ciphersuites)
 		SSL_CTX_set_ciphersuites(c->client_context, o->ciphersuites);
+	if (o->groups)
+		SSL_CTX_set1_groups_list(c->client_context, o->groups);
 	if (o->cipher_list)
 		SSL_CTX_set_cipher_list(c->client_context, o->cipher_list);
 	if (o->verify) {
@@ -870,6 +873,8 @@ static const struct refusal_case refusal_cases[] = {
 	 TLS_ALERT_PROTOCOL_VERSION},
 	{"ALPN without http/1.1", {.alpn = "\x02h2"}, NULL, 0, TLS_ALERT_NO_APPLICATION_PROTOCOL},
 	{"TLS 1.2 with CBC suites only", {.max_version = TLS1_2_VERSION, .cipher_list = "ECDHE-RSA-AES128-SHA"}, NULL, 0,
+	 TLS_ALERT_HANDSHAKE_FAILURE},
+	{"TLS 1.3 with finite-field DH only", {.min_version = TLS1_3_VERSION, .groups = "ffdhe2048"}, NULL, 0,
 	 TLS_ALERT_HANDSHAKE_FAILURE},
 	{"TLS 1.3 with ChaCha20 only", {.min_version = TLS1_3_VERSION, .ciphersuites = "TLS_CHACHA20_POLY1305_SHA256"},
 	 NULL, 0, TLS_ALERT_HANDSHAKE_FAILURE},
