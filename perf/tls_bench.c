@@ -403,7 +403,8 @@ static void one_handshake(struct tls_handshake_server *server, SSL_CTX *client_c
 	tls_session_wipe(&session);
 }
 
-static struct handshake_rate handshakes(struct tls_handshake_server *server, struct tls_aead_worker *worker, bool resumed)
+static struct handshake_rate handshakes(struct tls_handshake_server *server, struct tls_aead_worker *worker,
+					bool resumed)
 {
 	SSL_CTX *client_context = SSL_CTX_new(TLS_client_method());
 	SSL_SESSION *ticket = NULL;
@@ -430,11 +431,13 @@ static struct handshake_rate handshakes(struct tls_handshake_server *server, str
 	return rate;
 }
 
-static struct tls_handshake_server *server_for(const struct test_pki *pki, int certificate, struct tls_ticket_keyring *ring)
+static struct tls_handshake_server *server_for(const struct test_pki *pki, int certificate,
+					       struct tls_ticket_keyring *ring)
 {
 	static const char *const names[] = {"default.test", NULL};
 	struct tls_handshake_certificate config = {pki->chain_file[certificate], pki->key_file[certificate], names};
-	struct tls_handshake_server_config server_config = {.certificates = &config, .certificate_count = 1, .ticket_keys = ring};
+	struct tls_handshake_server_config server_config = {.certificates = &config, .certificate_count = 1,
+							    .ticket_keys = ring};
 	struct tls_handshake_server *server;
 	char error[256];
 	int rc = tls_handshake_server_create(&server_config, &server, error, sizeof(error));

@@ -340,8 +340,8 @@ void tls_handshake_server_free(struct tls_handshake_server *server)
 	free(server);
 }
 
-int tls_handshake_server_create(const struct tls_handshake_server_config *config, struct tls_handshake_server **out, char *error,
-		      size_t error_size)
+int tls_handshake_server_create(const struct tls_handshake_server_config *config,
+				struct tls_handshake_server **out, char *error, size_t error_size)
 {
 	struct tls_handshake_server *server;
 	int rc = 0;

@@ -87,8 +87,8 @@ struct tls_handshake_server;
 struct tls_handshake;
 
 /* Control path. On failure, `error` says which file or setting and why. */
-int tls_handshake_server_create(const struct tls_handshake_server_config *config, struct tls_handshake_server **out, char *error,
-		      size_t error_size);
+int tls_handshake_server_create(const struct tls_handshake_server_config *config,
+				struct tls_handshake_server **out, char *error, size_t error_size);
 void tls_handshake_server_free(struct tls_handshake_server *server);
 
 enum tls_handshake_state {

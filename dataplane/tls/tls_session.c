@@ -17,8 +17,9 @@ enum {
 	ALERT_ILLEGAL_PARAMETER = 47,
 };
 
-int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker, const struct tls_handshake_handoff *handoff,
-		     uint64_t wire_start, const struct tls_stream_layout *layout)
+int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker,
+		     const struct tls_handshake_handoff *handoff, uint64_t wire_start,
+		     const struct tls_stream_layout *layout)
 {
 	struct tls_stream_layout capped = {0, TLS_STREAM_SMALL_RECORD_COUNT, 0};
 	int rc;

@@ -103,8 +103,9 @@ struct tls_session_receive_result {
  * `wire_start` (after the handshake bytes TCP already holds), record layout (NULL = defaults;
  * full records are capped at handoff->record_plaintext_max). Expands the write key.
  */
-int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker, const struct tls_handshake_handoff *handoff,
-		     uint64_t wire_start, const struct tls_stream_layout *layout);
+int tls_session_init(struct tls_session *session, struct tls_aead_worker *worker,
+		     const struct tls_handshake_handoff *handoff, uint64_t wire_start,
+		     const struct tls_stream_layout *layout);
 /* Erases keys and secrets (call when the connection is freed). */
 void tls_session_wipe(struct tls_session *session);
 

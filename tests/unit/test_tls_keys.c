@@ -59,9 +59,11 @@ struct record_case {
 
 static const struct record_case record_cases[] = {
 	{"server record 1", rfc8448_server_secret, 1,
-	 "17030300432e937e11ef4ac740e538ad36005fc4a46932fc3225d05f82aa1b36e30efaf97d90e6dffc602dcb501a59a8fcc49c4bf2e5f0a21c0047c2abf332540dd032e167c2955d"},
+	 "17030300432e937e11ef4ac740e538ad36005fc4a46932fc3225d05f82aa1b36e30efaf97d90e6dffc602dcb"
+	 "501a59a8fcc49c4bf2e5f0a21c0047c2abf332540dd032e167c2955d"},
 	{"client record 0", rfc8448_client_secret, 0,
-	 "1703030043a23f7054b62c94d0affafe8228ba55cbefacea42f914aa66bcab3f2b9819a8a5b46b395bd54a9a20441e2b62974e1f5a6292a2977014bd1e3deae63aeebb21694915e4"},
+	 "1703030043a23f7054b62c94d0affafe8228ba55cbefacea42f914aa66bcab3f2b9819a8a5b46b395bd54a9a"
+	 "20441e2b62974e1f5a6292a2977014bd1e3deae63aeebb21694915e4"},
 	{NULL, NULL, 0, NULL},
 };
 
