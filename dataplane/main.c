@@ -205,7 +205,8 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 			strerror(errno));
 		return -ENOMEM;
 	}
-	rc = tcp_listen(w->ns.tcp, (uint16_t)c->http_port, &http_server_app_ops, cc, w->http);
+	rc = tcp_listen(w->ns.tcp, (uint16_t)c->http_port, &http_plain_app_ops, cc,
+			http_server_listener(w->http, &http_plain_transport, NULL));
 	if (rc) {
 		log_err("worker %u: cannot listen on port %u: %s", index, c->http_port, strerror(-rc));
 		return rc;

@@ -87,6 +87,7 @@ struct http_server {
 	struct http_send_item *items;
 	time_t date_second;
 	char date[40];                 /* IMF-fixdate of date_second */
+	struct http_listener listeners[HTTP_LISTENERS_MAX];
 	struct http_request request;   /* scratch for the request being answered */
 	char path[STORE_PATH_MAX];     /* scratch: its decoded path */
 };
@@ -220,9 +221,20 @@ void http_server_tick(struct http_server *srv, struct net_stack *ns)
 	strftime(srv->date, sizeof(srv->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-static struct http_server *http_server_of(const struct net_stack *ns, const struct tcp_conn *c)
+static const struct http_listener *http_listener_of(const struct net_stack *ns, const struct tcp_conn *c)
 {
 	return tcp_conn_app_ctx(ns, c);
+}
+
+static struct http_server *http_server_of(const struct net_stack *ns, const struct tcp_conn *c)
+{
+	return http_listener_of(ns, c)->server;
+}
+
+/* The transport of this connection's listener (plain TCP or TLS). */
+static const struct http_transport_ops *http_transport(const struct net_stack *ns, const struct tcp_conn *c)
+{
+	return http_listener_of(ns, c)->transport;
 }
 
 static struct http_session *http_session_of(struct tcp_conn *c)
@@ -387,7 +399,7 @@ static int http_queue_response(struct net_stack *ns, struct tcp_conn *c, int sta
 	}
 	s->queued_responses++;
 	http_count_status(ns, status);
-	tcp_send_extend(ns, c, s->queue_end);
+	http_transport(ns, c)->send_extend(ns, c, s->queue_end);
 	return 0;
 }
 
@@ -405,7 +417,7 @@ static void http_fail(struct net_stack *ns, struct tcp_conn *c, int status)
 		tcp_abort(ns, c);
 		return;
 	}
-	tcp_send_close(ns, c);
+	http_transport(ns, c)->send_close(ns, c);
 }
 
 static void http_release_request_buffer(struct http_server *srv, struct http_session *s)
@@ -480,7 +492,7 @@ static void http_process_requests(struct net_stack *ns, struct tcp_conn *c)
 		s->request_len -= consumed;
 		http_parser_init(&s->parser);
 		if (s->closing)
-			tcp_send_close(ns, c);
+			http_transport(ns, c)->send_close(ns, c);
 	}
 	if (!s->request_len)
 		http_release_request_buffer(srv, s);
@@ -503,7 +515,7 @@ static void http_arm_timeout(struct net_stack *ns, struct tcp_conn *c)
 
 /* --- tcp_app_ops ---------------------------------------------------------------------------- */
 
-static int http_accepted(struct net_stack *ns, struct tcp_conn *c)
+int http_session_accepted(struct net_stack *ns, struct tcp_conn *c)
 {
 	struct http_session *s = http_session_of(c);
 
@@ -513,7 +525,7 @@ static int http_accepted(struct net_stack *ns, struct tcp_conn *c)
 	return 0;
 }
 
-static uint32_t http_received(struct net_stack *ns, struct tcp_conn *c, const uint8_t *data, uint32_t len)
+uint32_t http_session_received(struct net_stack *ns, struct tcp_conn *c, const uint8_t *data, uint32_t len)
 {
 	struct http_server *srv = http_server_of(ns, c);
 	struct http_session *s = http_session_of(c);
@@ -540,7 +552,7 @@ static uint32_t http_received(struct net_stack *ns, struct tcp_conn *c, const ui
 	return take;
 }
 
-static uint32_t http_receive_space(struct net_stack *ns, const struct tcp_conn *c)
+uint32_t http_session_receive_space(struct net_stack *ns, const struct tcp_conn *c)
 {
 	const struct http_server *srv = http_server_of(ns, c);
 	const struct http_session *s = tcp_conn_app_const(c);
@@ -550,7 +562,7 @@ static uint32_t http_receive_space(struct net_stack *ns, const struct tcp_conn *
 	return srv->settings.max_request_bytes - s->request_len;
 }
 
-static void http_acked(struct net_stack *ns, struct tcp_conn *c, uint64_t offset)
+void http_session_acked(struct net_stack *ns, struct tcp_conn *c, uint64_t offset)
 {
 	struct http_server *srv = http_server_of(ns, c);
 	struct http_session *s = http_session_of(c);
@@ -577,13 +589,13 @@ static void http_acked(struct net_stack *ns, struct tcp_conn *c, uint64_t offset
 		if (c->state == TCP_CLOSED)
 			return;
 		if (s->request_len < before)
-			tcp_receive_space_changed(ns, c);
+			http_transport(ns, c)->receive_space_changed(ns, c);
 	}
 	if (freed_response)
 		http_arm_timeout(ns, c);
 }
 
-static void http_peer_closed(struct net_stack *ns, struct tcp_conn *c)
+void http_session_peer_closed(struct net_stack *ns, struct tcp_conn *c)
 {
 	struct http_session *s = http_session_of(c);
 
@@ -594,10 +606,10 @@ static void http_peer_closed(struct net_stack *ns, struct tcp_conn *c)
 		return;
 	s->closing = 1;
 	tcp_set_app_deadline(ns, c, 0);
-	tcp_send_close(ns, c);
+	http_transport(ns, c)->send_close(ns, c);
 }
 
-static void http_timeout(struct net_stack *ns, struct tcp_conn *c)
+void http_session_timeout(struct net_stack *ns, struct tcp_conn *c)
 {
 	struct http_session *s = http_session_of(c);
 
@@ -608,10 +620,10 @@ static void http_timeout(struct net_stack *ns, struct tcp_conn *c)
 	}
 	COUNTER_INC(&ns->counters, http_keepalive_timeouts);
 	s->closing = 1;
-	tcp_send_close(ns, c);
+	http_transport(ns, c)->send_close(ns, c);
 }
 
-static void http_released(struct net_stack *ns, struct tcp_conn *c, enum tcp_close_reason reason)
+void http_session_released(struct net_stack *ns, struct tcp_conn *c, enum tcp_close_reason reason)
 {
 	struct http_server *srv = http_server_of(ns, c);
 	struct http_session *s = http_session_of(c);
@@ -626,7 +638,7 @@ static void http_released(struct net_stack *ns, struct tcp_conn *c, enum tcp_clo
 	http_release_request_buffer(srv, s);
 }
 
-static int http_stream_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t len, uint8_t *dst)
+int http_session_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t len, uint8_t *dst)
 {
 	struct http_server *srv = http_server_of(ns, c);
 	struct http_session *s = http_session_of(c);
@@ -655,13 +667,73 @@ static int http_stream_produce(struct net_stack *ns, struct tcp_conn *c, uint64_
 	return 0;
 }
 
-const struct tcp_app_ops http_server_app_ops = {
-	.accepted = http_accepted,
-	.received = http_received,
-	.receive_space = http_receive_space,
-	.acked = http_acked,
-	.peer_closed = http_peer_closed,
-	.timeout = http_timeout,
-	.released = http_released,
-	.stream_produce = http_stream_produce,
+const uint8_t *http_session_map(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t *len)
+{
+	struct http_server *srv = http_server_of(ns, c);
+	struct http_session *s = http_session_of(c);
+	uint32_t i = s->queue_head;
+
+	while (i && http_item(srv, i)->stream_start + http_item(srv, i)->len <= offset)
+		i = http_item(srv, i)->next;
+	if (!i || offset < http_item(srv, i)->stream_start) {
+		*len = 0;
+		return NULL;
+	}
+	{
+		const struct http_send_item *it = http_item(srv, i);
+		uint64_t within = offset - it->stream_start;
+		uint64_t left = it->len - within;
+
+		*len = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+		if (it->kind == HTTP_ITEM_BYTES)
+			return http_head_bytes(srv, it->buffer) + within;
+		return it->file.file->map + it->file.offset + within;
+	}
+}
+
+/* --- plain HTTP: the session directly on TCP --------------------------------------------- */
+
+static void http_plain_send_extend(struct net_stack *ns, struct tcp_conn *c, uint64_t end)
+{
+	tcp_send_extend(ns, c, end);
+}
+
+const struct http_transport_ops http_plain_transport = {
+	.name = "http",
+	.send_extend = http_plain_send_extend,
+	.send_close = tcp_send_close,
+	.receive_space_changed = tcp_receive_space_changed,
 };
+
+const struct tcp_app_ops http_plain_app_ops = {
+	.accepted = http_session_accepted,
+	.received = http_session_received,
+	.receive_space = http_session_receive_space,
+	.acked = http_session_acked,
+	.peer_closed = http_session_peer_closed,
+	.timeout = http_session_timeout,
+	.released = http_session_released,
+	.stream_produce = http_session_produce,
+};
+
+struct http_listener *http_server_listener(struct http_server *srv, const struct http_transport_ops *transport,
+					   void *transport_ctx)
+{
+	for (uint32_t i = 0; i < HTTP_LISTENERS_MAX; i++) {
+		struct http_listener *l = &srv->listeners[i];
+
+		if (!l->server) {
+			l->server = srv;
+			l->transport = transport;
+			l->transport_ctx = transport_ctx;
+			return l;
+		}
+	}
+	errno = ENOSPC;
+	return NULL;
+}
+
+struct http_server *http_listener_server(const struct http_listener *l)
+{
+	return l->server;
+}
