@@ -34,6 +34,9 @@ enum sluice_cmd_type {
 	SLUICE_CMD_CATALOG_RELOAD = 2, /* sluice_cmd_catalog_reload -> sluice_cmd_catalog_reply */
 	SLUICE_CMD_ADMISSION_SET = 3,  /* sluice_cmd_admission */
 	SLUICE_CMD_STATUS = 4,         /* -> sluice_cmd_status_reply */
+	SLUICE_CMD_SIGN_KEYS_SET = 5,  /* sluice_cmd_sign_keys: URL-signing keys (replace all) */
+	SLUICE_CMD_TICKET_KEYS_SET = 6, /* sluice_cmd_ticket_keys: TLS session ticket keys */
+	SLUICE_CMD_CONFIG_RELOAD = 7,  /* sluice_cmd_config_reload: re-read the config file */
 };
 
 struct sluice_cmd_header {
@@ -98,5 +101,53 @@ struct sluice_cmd_status_reply {
 	uint64_t connections;          /* established and closing, all lcores */
 };
 _Static_assert(sizeof(struct sluice_cmd_status_reply) == 24, "status reply is a contract");
+
+/* URL-signing keys (dataplane/http/url_sign.h): the whole set, replacing the previous one.
+ * Several keys are valid at once so the backend can rotate: add the new key, move minting
+ * to it, drop the old one when its tokens have expired. */
+#define SLUICE_CMD_SIGN_KEYS_MAX 16
+#define SLUICE_CMD_SIGN_KEY_BYTES_MAX 64
+
+struct sluice_cmd_sign_key {
+	uint8_t kid;                   /* 1..255 */
+	uint8_t length;                /* secret bytes, 32..64 */
+	uint8_t reserved[6];
+	uint8_t secret[SLUICE_CMD_SIGN_KEY_BYTES_MAX];
+};
+_Static_assert(sizeof(struct sluice_cmd_sign_key) == 72, "sign key is a contract");
+
+struct sluice_cmd_sign_keys {
+	uint32_t count;
+	uint32_t reserved;
+	struct sluice_cmd_sign_key keys[SLUICE_CMD_SIGN_KEYS_MAX];
+};
+_Static_assert(sizeof(struct sluice_cmd_sign_keys) == 1160, "sign keys is a contract");
+
+/* TLS session ticket keys (dataplane/tls/tls_ticket.h), shared by every lcore: keys[0]
+ * encrypts new tickets, every key in the set still decrypts (resumes) tickets it made. */
+#define SLUICE_CMD_TICKET_KEYS_MAX 4
+
+struct sluice_cmd_ticket_key {
+	uint8_t name[16];
+	uint8_t aes_key[32];
+	uint8_t hmac_key[32];
+};
+_Static_assert(sizeof(struct sluice_cmd_ticket_key) == 80, "ticket key is a contract");
+
+struct sluice_cmd_ticket_keys {
+	uint32_t count;                /* 1..SLUICE_CMD_TICKET_KEYS_MAX */
+	uint32_t reserved;
+	struct sluice_cmd_ticket_key keys[SLUICE_CMD_TICKET_KEYS_MAX];
+};
+_Static_assert(sizeof(struct sluice_cmd_ticket_keys) == 328, "ticket keys is a contract");
+
+/* Re-read the configuration file (path "" = the one the data plane started with) and apply
+ * what can change while running (timeouts, HTTP headers, CORS, ...); settings that need a
+ * restart (port, lcores, addresses, memory) are compared and named in the reply message
+ * when they differ, and nothing is applied if the file is invalid. */
+struct sluice_cmd_config_reload {
+	char path[256];
+};
+_Static_assert(sizeof(struct sluice_cmd_config_reload) == 256, "config reload is a contract");
 
 #endif /* SLUICE_API_CMD_H */
