@@ -44,7 +44,7 @@
 	/* TCP output */                                                                 \
 	C(tcp_tx_segments) C(tcp_tx_payload_bytes) C(tcp_retransmit_segments)            \
 	C(tcp_retransmit_bytes) C(tcp_rto_fired) C(tcp_fast_retransmits)                 \
-	C(tcp_syn_ack_retransmits) C(tcp_payload_source_failed)                          \
+	C(tcp_syn_ack_retransmits) C(tcp_payload_source_failed) C(tcp_pmtu_lowered)                          \
 	/* HTTP */                                                                       \
 	C(http_requests) C(http_responses_2xx) C(http_responses_3xx)                     \
 	C(http_responses_4xx) C(http_responses_5xx) C(http_responses_404)                \

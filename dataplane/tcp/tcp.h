@@ -277,6 +277,15 @@ struct tcp_segment {
 /* Takes a TCP segment whose checksum and length were verified by IP input. */
 void tcp_input(struct net_stack *ns, struct tcp_segment *seg);
 
+/* An ICMP "fragmentation needed" (IPv4) or ICMPv6 "packet too big" quoting a segment we sent
+ * (remote address and ports from the quoted header, seq its sequence number) says the path
+ * carries at most mtu bytes. Validated against the connection (RFC 5927: the quoted sequence
+ * number must be in flight) before the MSS is lowered and the segments in flight are sent
+ * again at the new size. Returns 0, or -ENOENT (no such connection), -EINVAL (not in flight:
+ * a forged or stale message), -EALREADY (not smaller than the current MSS). */
+int tcp_icmp_too_big(struct net_stack *ns, const struct net_addr *remote, uint16_t remote_port, uint16_t local_port,
+		     uint32_t seq, uint32_t mtu);
+
 /* Parses options of th (header length already validated); returns 0 or -EINVAL. */
 int tcp_parse_options(const struct tcp_header *th, struct tcp_segment *seg);
 

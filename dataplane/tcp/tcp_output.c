@@ -436,6 +436,39 @@ void tcp_rto_expired(struct net_stack *ns, struct tcp_conn *c)
 	tcp_output(ns, c);
 }
 
+int tcp_icmp_too_big(struct net_stack *ns, const struct net_addr *remote, uint16_t remote_port, uint16_t local_port,
+		     uint32_t seq, uint32_t mtu)
+{
+	struct tcp_flow flow;
+	struct tcp_conn *c;
+	uint32_t header = remote->family == NET_AF_IPV4 ? 40 : 60;
+	uint32_t floor = remote->family == NET_AF_IPV4 ? 536 : 1220; /* RFC 8201: 1280 - 60 */
+	uint32_t mss;
+
+	memset(&flow, 0, sizeof(flow));
+	flow.remote = *remote;
+	flow.remote_port = remote_port;
+	flow.local_port = local_port;
+	c = tcp_conn_lookup(ns->tcp, &flow);
+	if (!c)
+		return -ENOENT;
+	/* RFC 5927 §4.1: only a segment we sent and that is still unacknowledged counts. */
+	if (tcp_seq_lt(seq, c->snd_una) || tcp_seq_geq(seq, c->snd_max) || c->state == TCP_SYN_RECEIVED)
+		return -EINVAL;
+	mss = mtu > header ? mtu - header : 0;
+	if (mss < floor)
+		mss = floor; /* never below the protocol minimum, whatever the message says */
+	if (mss >= c->mss)
+		return -EALREADY;
+	c->mss = (uint16_t)mss;
+	COUNTER_INC(&ns->counters, tcp_pmtu_lowered);
+	/* What was in flight was too big and is lost: send it again at the new size. */
+	c->snd_nxt = c->snd_una;
+	c->flags &= (uint16_t)~TCP_CONN_RTT_TIMING;
+	tcp_ready(ns, c);
+	return 0;
+}
+
 void tcp_send_extend(struct net_stack *ns, struct tcp_conn *c, uint64_t stream_end)
 {
 	if (stream_end <= c->stream_end)
