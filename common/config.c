@@ -104,7 +104,7 @@ static const struct config_key config_keys[] = {
 	     "connections per lcore (memory is reserved up front)"),
 
 	/* dataplane.tcp */
-	DP_STR("dataplane.tcp.cc", tcp_cc, "newreno", "congestion control module"),
+	DP_STR("dataplane.tcp.cc", tcp_cc, "cubic", "congestion control module: cubic, newreno or bbr (BBR v1)"),
 	UINT("dataplane.tcp.rto_min_ms", DP(tcp_rto_min_ms), 1, 60000, "200", "lower bound of the RTO, ms"),
 	UINT("dataplane.tcp.rto_max_ms", DP(tcp_rto_max_ms), 100, 600000, "60000",
 	     "upper bound of the RTO after backoff, ms"),
@@ -119,8 +119,21 @@ static const struct config_key config_keys[] = {
 	     "longest a closing connection may wait for the peer, ms"),
 	UINT("dataplane.tcp.time_wait_ms", DP(tcp_time_wait_ms), 0, 240000, "2000",
 	     "TIME_WAIT duration, ms"),
-	UINT("dataplane.tcp.idle_timeout_ms", DP(tcp_idle_timeout_ms), 1000, 86400000, "120000",
-	     "a connection with no traffic at all this long is reset, ms"),
+	UINT("dataplane.tcp.keepalive_idle_ms", DP(tcp_keepalive_idle_ms), 0, 86400000, "75000",
+	     "silence from the peer before the first keepalive probe, ms (0 = no keepalive)"),
+	UINT("dataplane.tcp.keepalive_interval_ms", DP(tcp_keepalive_interval_ms), 100, 3600000, "15000",
+	     "between keepalive probes, ms"),
+	UINT("dataplane.tcp.keepalive_probes", DP(tcp_keepalive_probes), 1, 100, "5",
+	     "unanswered keepalive probes before the connection is reset"),
+	UINT("dataplane.tcp.delack_ms", DP(tcp_delack_ms), 1, 500, "40",
+	     "delayed ACK for received data that no response acknowledges first, ms"),
+	UINT("dataplane.tcp.syn_backlog", DP(tcp_syn_backlog), 1, 16777216, "4096",
+	     "half-open connections per lcore before SYN cookies are used (RFC 4987)"),
+	UINT("dataplane.tcp.sendmap_entries", DP(tcp_sendmap_entries), 0, 268435456, "0",
+	     "in-flight transmission records per lcore (48 bytes each); 0 = two per connection"),
+	BOOL("dataplane.tcp.pacing", DP(tcp_pacing), "true",
+	     "pace every connection at its congestion control's rate"),
+	BOOL("dataplane.tcp.tlp", DP(tcp_tlp), "true", "tail loss probes (RFC 8985)"),
 
 	/* dataplane.http */
 	UINT("dataplane.http.keepalive_timeout_ms", DP(http_keepalive_timeout_ms), 100, 3600000, "60000",

@@ -76,7 +76,14 @@ struct dataplane_config {
 	uint32_t tcp_initial_cwnd_segments;
 	uint32_t tcp_fin_timeout_ms;           /* FIN_WAIT/LAST_ACK/CLOSING bound */
 	uint32_t tcp_time_wait_ms;
-	uint32_t tcp_idle_timeout_ms;          /* no progress at all */
+	uint32_t tcp_keepalive_idle_ms;        /* silence before the first keepalive probe, 0 = off */
+	uint32_t tcp_keepalive_interval_ms;
+	uint32_t tcp_keepalive_probes;
+	uint32_t tcp_delack_ms;
+	uint32_t tcp_syn_backlog;              /* SYN_RECEIVED per lcore before SYN cookies */
+	uint32_t tcp_sendmap_entries;          /* per lcore, 0 = 2 per connection */
+	bool tcp_pacing;
+	bool tcp_tlp;
 
 	/* HTTP. */
 	uint32_t http_keepalive_timeout_ms;
