@@ -96,9 +96,11 @@ int tcp_map_sent(struct net_stack *ns, struct tcp_conn *c, uint32_t start, uint3
 		c->first_tx_us = ns->now_us;
 		c->delivered_us = ns->now_us;
 	}
+	uint8_t flags = (uint8_t)((fin ? TCP_SEG_FIN : 0) | (c->app_limited_until > c->delivered ? TCP_SEG_APP_LIMITED : 0));
+
 	/* The same burst goes on extending one entry. */
-	if (tail && !fin && tail->end == start && tail->xmit_us == ns->now_us && tail->flags == 0 && tail->xmits == 1 &&
-	    tail->delivered == c->delivered) {
+	if (tail && !fin && tail->end == start && tail->xmit_us == ns->now_us && tail->flags == flags &&
+	    tail->xmits == 1 && tail->delivered == c->delivered) {
 		tail->end = end;
 		return 0;
 	}
@@ -112,10 +114,7 @@ int tcp_map_sent(struct net_stack *ns, struct tcp_conn *c, uint32_t start, uint3
 	seg->delivered = c->delivered;
 	seg->delivered_us = c->delivered_us;
 	seg->first_tx_us = c->first_tx_us;
-	if (fin)
-		seg->flags |= TCP_SEG_FIN;
-	if (c->app_limited_until > c->delivered)
-		seg->flags |= TCP_SEG_APP_LIMITED;
+	seg->flags = flags;
 	if (tail)
 		tail->next = tcp_seg_index(ts, seg);
 	else
@@ -273,7 +272,7 @@ static void tcp_map_sack_block(struct net_stack *ns, struct tcp_conn *c, uint32_
 uint32_t tcp_map_ack(struct net_stack *ns, struct tcp_conn *c, const struct tcp_segment *in, struct tcp_rate_sample *rs)
 {
 	struct tcp_stack *ts = ns->tcp;
-	uint32_t ack = in->ack, highest_sacked = c->snd_una;
+	uint32_t ack = in->ack, highest_sacked = c->snd_una, prior_highest_sacked;
 	uint64_t newest_xmit = 0;
 	bool filled_hole = false;
 
@@ -287,6 +286,7 @@ uint32_t tcp_map_ack(struct net_stack *ns, struct tcp_conn *c, const struct tcp_
 			highest_sacked = seg->end;
 		i = seg->next;
 	}
+	prior_highest_sacked = highest_sacked;
 	/* SACK blocks first (RFC 2018): they may cover what the cumulative ACK then frees. */
 	if (c->flags & TCP_CONN_SACK) {
 		for (uint32_t b = 0; b < in->sack_count; b++) {
@@ -320,8 +320,8 @@ uint32_t tcp_map_ack(struct net_stack *ns, struct tcp_conn *c, const struct tcp_
 			} else {
 				if (seg->flags & TCP_SEG_LOST)
 					c->lost_bytes -= len;
-				else if (!(seg->flags & TCP_SEG_RETRANS) && tcp_seq_lt(seg->end, highest_sacked))
-					filled_hole = true;
+				else if (!(seg->flags & TCP_SEG_RETRANS) && tcp_seq_lt(seg->end, prior_highest_sacked))
+					filled_hole = true; /* delivered after data above it: reordering */
 				tcp_seg_delivered(ns, c, seg, len, rs, &newest_xmit);
 			}
 			c->map_head = seg->next;
