@@ -61,6 +61,9 @@ static const struct config_key config_keys[] = {
 	DP_STR("dataplane.port.xdp_prog", port_xdp_prog, "",
 	       "af_xdp: XDP steering program object (bpf/steer.bpf.o); empty = the PMD's default "
 	       "program, which sends every frame of the queue to the data plane"),
+	UINT("dataplane.port.service_id", DP(port_service_id), 0, 255, "1",
+	     "steering program: the service id (admission state) the data plane's addresses and ports "
+	     "are registered under"),
 	UINT("dataplane.port.queues", DP(port_queues), 1, CONFIG_LCORES_MAX, "1",
 	     "RX/TX queue pairs; one worker lcore owns each"),
 	UINT("dataplane.port.mtu", DP(port_mtu), 576, 9000, "1500", "IP MTU of the port, bytes"),

@@ -35,6 +35,7 @@ struct dataplane_config {
 	char port_iface[CONFIG_NAME_MAX];      /* kernel interface (af_xdp, tap) */
 	char port_pci[CONFIG_NAME_MAX];        /* PCI address (pci) */
 	char port_xdp_prog[CONFIG_PATH_MAX];   /* af_xdp: steering program object, "" = PMD default */
+	uint32_t port_service_id;              /* steering: admission state our services follow */
 	uint32_t port_queues;                  /* RX/TX queue pairs = worker lcores */
 	uint32_t port_mtu;                     /* bytes, IP MTU */
 	uint32_t port_rx_ring;                 /* descriptors */

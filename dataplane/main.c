@@ -31,6 +31,7 @@
 #include "net/neigh.h"
 #include "port.h"
 #include "stats.h"
+#include "steering.h"
 #include "store/catalog.h"
 #include "tcp/tcp.h"
 #include "worker.h"
@@ -486,6 +487,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, dataplane_signal);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (steering_prepare(&dp.cfg.dataplane))
+		log_warn("steering: interface %s not found", dp.cfg.dataplane.port_iface);
 	if (dataplane_eal_init(&dp, argv[0]))
 		goto cleanup;
 	if (dp.cfg.dataplane.catalog_path[0])
@@ -501,6 +504,15 @@ int main(int argc, char **argv)
 		 (unsigned long long)dp.catalog->version, dp.catalog->count, dp.catalog->rejected);
 	if (port_open(&dp.cfg.dataplane, &dp.port))
 		goto cleanup;
+	rc = steering_register(&dp.cfg.dataplane, err, sizeof(err));
+	if (rc < 0) {
+		log_err("steering: %s", err);
+		rc = 1;
+		goto cleanup;
+	}
+	if (rc > 0)
+		log_info("steering: %d service ports registered under service id %u", rc,
+			 dp.cfg.dataplane.port_service_id);
 	rc = stats_segment_create(&dp.stats, dp.cfg.dataplane.stats_path, dp.cfg.dataplane.lcore_count,
 				  rte_get_tsc_hz(), STATS_PUBLISH_PERIOD_US);
 	if (rc) {

@@ -45,10 +45,11 @@ make_store() {
 }
 
 # edge_config FILE STORE [extra libconfig text for the dataplane group]
+# (EDGE_XDP_PROG=path loads that steering program through the af_xdp port)
 edge_config() {
   cat >"$1" <<CONF
 dataplane = {
-  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; };
+  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; xdp_prog = "${EDGE_XDP_PROG:-}"; };
   eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 1024;
           file_prefix = "sluice-test$LAB_INDEX"; };
   net = { ipv4 = "$EDGE4"; ipv6 = "$EDGE6"; };
