@@ -102,8 +102,9 @@ static uint32_t tcp_build_headers(struct net_stack *ns, const struct tcp_conn *c
 		ip->checksum = 0;
 		ip->src = ns->ipv4;
 		ip->dst = c->flow.remote.v4;
-		if (!(ns->tx_offloads & NET_TX_OFFLOAD_IPV4_CKSUM))
-			net_store_be16(&ip->checksum, net_csum_fold(net_csum_partial(ip, sizeof(*ip), 0)));
+		/* Always in software: control frames carry no offload request; the data path
+		 * clears it again when the port computes it (worker_tcp_send). */
+		net_store_be16(&ip->checksum, net_csum_fold(net_csum_partial(ip, sizeof(*ip), 0)));
 	} else {
 		struct ipv6_header *ip6 = (struct ipv6_header *)(buf + ETHER_HDR_LEN);
 
