@@ -117,6 +117,9 @@ static int dataplane_eal_init(struct dataplane *dp, const char *argv0)
 		argv[argc++] = "-a";
 		argv[argc++] = device;
 	} else {
+		/* Virtual ports need no physical addresses: with IOVA = VA a pool is one
+		 * contiguous chunk, which the af_xdp PMD needs for its UMEM (PLATFORM-NOTES.md). */
+		argv[argc++] = "--iova-mode=va";
 		argv[argc++] = "--no-pci";
 		argv[argc++] = "--vdev";
 		argv[argc++] = device;
