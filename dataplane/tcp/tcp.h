@@ -9,15 +9,25 @@
  *    demand from the application's stream source (tcp_app_ops.stream_produce), the first time
  *    and for every retransmission; the application keeps its small dynamic bytes (response
  *    heads) until tcp_app_ops.acked releases them.
+ *  - What is in flight is described by the sendmap (struct tcp_seg, tcp_sendmap.c): one entry
+ *    per transmission burst with its send time and delivery state, split by SACK blocks and
+ *    losses. Loss detection is RACK-TLP (RFC 8985) with SACK, duplicate ACKs without it;
+ *    recovery sends at PRR's pace (RFC 6937); the RTO follows RFC 6298 with backoff and
+ *    Karn's rule, and a timeout proven spurious by timestamps is undone (RFC 3522).
+ *  - Congestion control is a table of modules (struct tcp_cc_ops: CUBIC, NewReno, BBR v1)
+ *    chosen per listener; every connection is paced at its module's rate (or 2x/1.2x
+ *    cwnd/SRTT), capped by the application's rate (tcp_set_max_rate).
  *  - Connections live in a per-lcore pool allocated at start, each slot holding the TCP part
  *    followed by the application's part (tcp_stack_create's app_size); links between
  *    connections (hash chains, timer wheel, ready list) are 32-bit indices, 0 meaning none.
  *  - One timer per connection in a hashed timer wheel (tcp_timer.c); the connection keeps its
- *    logical deadlines (retransmission, close, application) and the wheel holds the earliest.
+ *    logical deadlines (retransmission timer in its RTO/TLP/reorder/persist roles, close,
+ *    application, delayed ACK, pacing, keepalive) and the wheel holds the earliest.
  *  - Output is separate from input: input marks a connection ready (data to send, an ACK
- *    owed), and tcp_output_run() sends what windows allow, round robin with a per-turn burst
- *    limit, after the RX burst — the loop order of STYLE.md.
- *  - Congestion control is a table of modules (struct tcp_cc_ops) chosen per listener.
+ *    owed), and tcp_output_run() sends what windows and pacing allow, round robin with a
+ *    per-turn burst limit, after the RX burst — the loop order of STYLE.md.
+ *  - Options: MSS, window scale, SACK-permitted and SACK blocks, timestamps (PAWS, RFC 7323);
+ *    SYN cookies (RFC 4987) when the SYN backlog is full; RST/SYN/ACK validation of RFC 5961.
  *
  * Sequence arithmetic is modulo 2^32 (tcp_seq_lt & co.); stream offsets are 64-bit so files
  * larger than 4 GiB stream on one connection.
@@ -30,7 +40,7 @@
  *   FIN_WAIT_1     we closed first; our FIN out
  *   FIN_WAIT_2     our FIN acked; waiting for the peer's FIN (bounded by fin_timeout)
  *   CLOSING        both FINs crossed; waiting for the ACK of ours
- *   TIME_WAIT      bounded by time_wait_ms, then freed
+ *   TIME_WAIT      bounded by time_wait_ms, then freed (a higher SYN reopens it at once)
  */
 #ifndef SLUICE_TCP_H
 #define SLUICE_TCP_H
