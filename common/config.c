@@ -64,6 +64,9 @@ static const struct config_key config_keys[] = {
 	UINT("dataplane.port.service_id", DP(port_service_id), 0, 255, "1",
 	     "steering program: the service id (admission state) the data plane's addresses and ports "
 	     "are registered under"),
+	UINT("dataplane.port.busy_budget", DP(port_busy_budget), 0, 4096, "64",
+	     "af_xdp: packets the kernel processes per busy-poll system call of the PMD (its "
+	     "busy_budget devarg); 0 leaves receiving to the kernel's softirq"),
 	UINT("dataplane.port.queues", DP(port_queues), 1, CONFIG_LCORES_MAX, "1",
 	     "RX/TX queue pairs; one worker lcore owns each"),
 	UINT("dataplane.port.mtu", DP(port_mtu), 576, 9000, "1500", "IP MTU of the port, bytes"),

@@ -36,6 +36,7 @@ struct dataplane_config {
 	char port_pci[CONFIG_NAME_MAX];        /* PCI address (pci) */
 	char port_xdp_prog[CONFIG_PATH_MAX];   /* af_xdp: steering program object, "" = PMD default */
 	uint32_t port_service_id;              /* steering: admission state our services follow */
+	uint32_t port_busy_budget;             /* af_xdp: packets per busy-poll syscall, 0 = none */
 	uint32_t port_queues;                  /* RX/TX queue pairs = worker lcores */
 	uint32_t port_mtu;                     /* bytes, IP MTU */
 	uint32_t port_rx_ring;                 /* descriptors */

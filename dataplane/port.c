@@ -28,8 +28,9 @@ int port_eal_device_args(const struct dataplane_config *cfg, char *buf, size_t l
 	int n;
 
 	if (!strcmp(cfg->port_driver, "af_xdp")) {
-		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s", cfg->port_iface,
-			     cfg->port_queues, cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
+		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,busy_budget=%u%s%s",
+			     cfg->port_iface, cfg->port_queues, cfg->port_busy_budget,
+			     cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
 	} else if (!strcmp(cfg->port_driver, "tap")) {
 		n = snprintf(buf, len, "net_tap0,iface=%s", cfg->port_iface);
 	} else if (!strcmp(cfg->port_driver, "pci")) {
