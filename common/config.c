@@ -54,7 +54,8 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	/* dataplane.port */
 	DP_STR("dataplane.port.driver", port_driver, "af_xdp",
-	       "DPDK port kind: af_xdp (AF_XDP socket on a kernel interface), tap (net_tap) or pci"),
+	       "DPDK port kind: af_xdp (AF_XDP socket on a kernel interface), tap (net_tap), memif "
+	       "(shared memory with another DPDK process, e.g. perf/loadgen; iface is the socket path) or pci"),
 	DP_STR("dataplane.port.iface", port_iface, "sluice-edge",
 	       "kernel interface the af_xdp port binds to, or the tap interface to create"),
 	DP_STR("dataplane.port.pci", port_pci, "", "PCI address of the NIC when driver = pci"),
@@ -386,8 +387,9 @@ static int config_check_consistency(const struct sluice_config *cfg, const char 
 {
 	const struct dataplane_config *dp = &cfg->dataplane;
 
-	if (strcmp(dp->port_driver, "af_xdp") && strcmp(dp->port_driver, "tap") && strcmp(dp->port_driver, "pci"))
-		return config_fail(err, err_len, name, 0, "dataplane.port.driver: '%s' is not af_xdp, tap or pci",
+	if (strcmp(dp->port_driver, "af_xdp") && strcmp(dp->port_driver, "tap") && strcmp(dp->port_driver, "pci") &&
+	    strcmp(dp->port_driver, "memif"))
+		return config_fail(err, err_len, name, 0, "dataplane.port.driver: '%s' is not af_xdp, tap, memif or pci",
 				   dp->port_driver);
 	if (!strcmp(dp->port_driver, "pci") && !dp->port_pci[0])
 		return config_fail(err, err_len, name, 0, "dataplane.port.pci: required when driver = pci");

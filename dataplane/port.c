@@ -33,6 +33,10 @@ int port_eal_device_args(const struct dataplane_config *cfg, char *buf, size_t l
 			     cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
 	} else if (!strcmp(cfg->port_driver, "tap")) {
 		n = snprintf(buf, len, "net_tap0,iface=%s", cfg->port_iface);
+	} else if (!strcmp(cfg->port_driver, "memif")) {
+		/* The data plane is the memif server; the client (perf/loadgen) connects to the
+		 * socket file named by iface. */
+		n = snprintf(buf, len, "net_memif0,role=server,id=0,socket=%s,socket-abstract=no", cfg->port_iface);
 	} else if (!strcmp(cfg->port_driver, "pci")) {
 		n = snprintf(buf, len, "%s", cfg->port_pci);
 	} else {
