@@ -11,10 +11,10 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${SLUICE_BUILD:-$TOP/build}
 LAB_INDEX=${SLUICE_LAB_INDEX:-0}   # scripts/lab's index: lets two runs share a machine
 if [ "$LAB_INDEX" = 0 ]; then
-  NS=sluice-client EDGE_IF=sluice-edge CLIENT_IF=sluice-cl EDGE4=198.18.0.1 EDGE6=fd5c::1 CLIENT4=198.18.0.2
+  NS=sluice-client EDGE_IF=sluice-edge CLIENT_IF=sluice-cl EDGE4=198.18.0.1 EDGE6=fd5c::1 CLIENT4=198.18.0.2 CLIENT6=fd5c::2
 else
   NS=sluice-client-$LAB_INDEX EDGE_IF=sluice-edge$LAB_INDEX CLIENT_IF=sluice-cl$LAB_INDEX
-  EDGE4=198.18.$LAB_INDEX.1 EDGE6=fd5c:$LAB_INDEX::1 CLIENT4=198.18.$LAB_INDEX.2
+  EDGE4=198.18.$LAB_INDEX.1 EDGE6=fd5c:$LAB_INDEX::1 CLIENT4=198.18.$LAB_INDEX.2 CLIENT6=fd5c:$LAB_INDEX::2
 fi
 WORK=$(mktemp -d /tmp/sluice-test.XXXXXX)
 EDGE_PID=
