@@ -103,6 +103,14 @@ counter() { # counter NAME: total of a data-plane counter
   "$BUILD/dataplane/sluice-stats" --path "$STATS_PATH" "$1" 2>/dev/null | awk '{print $2}'
 }
 
+counter_at_least() { # counter_at_least NAME MIN: true once the published counter reaches MIN (3 s)
+  for _ in $(seq 1 30); do
+    [ "$(counter "$1")" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 lab_cleanup() {
   edge_stop >/dev/null 2>&1
   "$TOP/scripts/lab" down >/dev/null 2>&1
