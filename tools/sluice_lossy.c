@@ -45,6 +45,8 @@ struct lossy_options {
 static bool lossy_quiet;
 
 static int lossy_libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+	__attribute__((format(printf, 2, 0)));
+static int lossy_libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
 {
 	if (lossy_quiet || level == LIBBPF_DEBUG)
 		return 0;
