@@ -88,6 +88,9 @@ void tcp_timer_update(struct net_stack *ns, struct tcp_conn *c)
 	struct tcp_stack *ts = ns->tcp;
 	uint64_t next = tcp_earliest(c->rto_at_us, c->close_at_us);
 
+	/* The wheel starts at the clock of its first use, so nothing linked early is skipped. */
+	if (!ts->wheel.current_tick)
+		ts->wheel.current_tick = ns->now_us / ts->wheel.tick_us;
 	next = tcp_earliest(next, c->app_at_us);
 	next = tcp_earliest(next, c->delack_at_us);
 	next = tcp_earliest(next, tcp_keepalive_at(&ts->settings, c));
