@@ -24,6 +24,7 @@
 #include "stats.h"
 #include "store/catalog.h"
 #include "tcp/tcp.h"
+#include "tls/tls_app.h"
 
 static struct worker *worker_of(struct net_stack *ns)
 {
@@ -277,8 +278,11 @@ int worker_main(void *arg)
 			}
 			net_input(ns, m, rte_pktmbuf_mtod(m, uint8_t *), m->data_len);
 		}
-		tcp_output_run(ns);
 		busy = n || w->tx_count;
+		if (w->tls && tls_app_poll(w->tls, ns)) /* + ticket key ring quiescent state */
+			busy = true;
+		tcp_output_run(ns);
+		busy = busy || w->tx_count;
 		worker_flush(w);
 		end = rte_rdtsc();
 		COUNTER_INC(&ns->counters, loop_iterations);
@@ -297,6 +301,8 @@ int worker_main(void *arg)
 	tcp_abort_all(ns);
 	for (int i = 0; i < 100 && w->tx_count; i++)
 		worker_flush(w);
+	if (w->tls)
+		tls_app_stop(w->tls); /* ticket key rotations no longer wait for this lcore */
 	stats_publish(w->stats, &ns->counters, rte_rdtsc());
 	return 0;
 }

@@ -7,7 +7,8 @@
  * through the stats segment). The loop, in this fixed order:
  *
  *   timers due → commands from the control ring → rx burst → protocol processing →
- *   send what windows allow → flush TX → publish stats (every publish period)
+ *   queued TLS handshakes (within the iteration's budget) → send what windows allow →
+ *   flush TX → publish stats (every publish period)
  *
  * Busy and idle cycles are counted separately: an iteration that received or sent something
  * is busy, the others idle, so CPU per byte can be reported although the lcore polls.
@@ -25,6 +26,7 @@ struct rte_mbuf;
 struct rte_mempool;
 struct port;
 struct http_server;
+struct tls_app;
 
 #define WORKER_RX_BURST 32
 #define WORKER_TX_PENDING 512
@@ -63,6 +65,7 @@ struct worker {
 	uint64_t publish_period_tsc;
 	uint64_t next_publish_tsc;
 	struct http_server *http;
+	struct tls_app *tls;           /* NULL without an HTTPS listener */
 	const volatile bool *quit;
 } __attribute__((aligned(64)));
 
