@@ -299,7 +299,9 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 	memcpy(w->ns.ipv6, &c->ipv6, 16);
 	w->ns.ipv6_prefix_len = (uint8_t)c->ipv6_prefix_len;
 	w->ns.ipv6_enabled = c->ipv6_enabled;
-	w->ns.tx_offloads = dp->port.tx_offloads;
+	/* TCP sends bursts either way: the port segments them (TSO), or worker.c does. */
+	w->port_tx_offloads = dp->port.tx_offloads;
+	w->ns.tx_offloads = dp->port.tx_offloads | NET_TX_OFFLOAD_TCP_TSO | NET_TX_OFFLOAD_TCP_TSO6;
 	w->ns.lcore_id = w->lcore_id;
 	w->ns.queue_id = index;
 	w->ns.now_us = 1;

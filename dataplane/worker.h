@@ -30,6 +30,7 @@ struct tls_app;
 
 #define WORKER_RX_BURST 32
 #define WORKER_TX_PENDING 512
+#define WORKER_SEGMENTS_MAX 64  /* mbufs of one TCP burst: TSO chain or software segments */
 
 /* One-slot mailbox from the main thread: the main thread fills the fields and bumps posted;
  * the worker applies the command at the top of its next iteration and sets applied = posted.
@@ -56,6 +57,7 @@ struct worker {
 	uint32_t lcore_id;
 	struct rte_mempool *pool;
 	uint32_t tx_segments_max;
+	uint32_t port_tx_offloads;     /* what the port does (ns.tx_offloads adds software TSO) */
 	uint32_t tx_count;
 	struct rte_mbuf *tx_pending[WORKER_TX_PENDING];
 	uint64_t tsc_hz;
