@@ -31,9 +31,10 @@
  *   - plaintext_wanted >= the stream's plaintext end: the difference waits for a run slot
  *     (-ENOBUFS), and a close_notify HTTP asked for (TLS_CONN_CLOSE_OWED) comes after it.
  *
- * Sending, and what a record costs. TCP asks for its send stream one packet buffer at a
- * time (af_xdp: one MSS; TSO ports: one mbuf of a chain) or, through stream_produce_iov, a
- * whole burst as a scatter list. Sealing the part of a record that ends before its tag is
+ * Sending, and what a record costs. TCP asks for its send stream a burst at a time (up to
+ * ~64 KB), through stream_produce_iov as the scatter list of the burst's packet buffers (the
+ * mbufs of a TSO chain, or one per segment where worker.c segments in software), or with
+ * stream_produce one buffer at a time. Sealing the part of a record that ends before its tag is
  * counter mode over those bytes only, but the tag is GHASH over the whole record: a record
  * cut between two calls would be sealed twice (once in counter mode up to the cut, once
  * whole for the tag). So when a first transmission ends inside a record, the call seals on
@@ -1136,6 +1137,16 @@ static int tls_app_stream_produce(struct net_stack *ns, struct tcp_conn *c, uint
 	return tls_app_produce(ns, c, offset, &out, 1, length);
 }
 
+static int tls_app_stream_produce_iov(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, const struct iovec *dst,
+				      unsigned count)
+{
+	size_t total = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		total += dst[i].iov_len;
+	return tls_app_produce(ns, c, offset, dst, count, total);
+}
+
 const struct tcp_app_ops tls_app_ops = {
 	.accepted = tls_app_accepted,
 	.received = tls_app_received,
@@ -1145,6 +1156,7 @@ const struct tcp_app_ops tls_app_ops = {
 	.timeout = tls_app_timeout,
 	.released = tls_app_released,
 	.stream_produce = tls_app_stream_produce,
+	.stream_produce_iov = tls_app_stream_produce_iov,
 };
 
 /* --- struct http_transport_ops ------------------------------------------------------------------ */

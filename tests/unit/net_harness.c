@@ -68,7 +68,20 @@ static int harness_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
 	buf = calloc(1, HARNESS_FRAME_MAX);
 	memcpy(buf, tx->hdr, tx->hdr_len);
 	rc = 0;
-	for (uint32_t done = 0; done < tx->payload_len && rc == 0;) {
+	if (h->produce_iov && h->produce_piece && app->stream_produce_iov) {
+		struct iovec pieces[HARNESS_FRAME_MAX / 256];
+		unsigned count = 0;
+
+		for (uint32_t done = 0; done < tx->payload_len && count < ARRAY_SIZE(pieces); count++) {
+			uint32_t n = SLUICE_MIN(tx->payload_len - done, h->produce_piece);
+
+			pieces[count] = (struct iovec){buf + tx->hdr_len + done, n};
+			done += n;
+		}
+		rc = app->stream_produce_iov(ns, tx->conn, tx->stream_offset, pieces, count);
+	}
+	for (uint32_t done = h->produce_iov && h->produce_piece && app->stream_produce_iov ? tx->payload_len : 0;
+	     done < tx->payload_len && rc == 0;) {
 		uint32_t n = tx->payload_len - done;
 
 		if (h->produce_piece && n > h->produce_piece)

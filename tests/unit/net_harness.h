@@ -58,6 +58,7 @@ struct harness {
 	uint32_t client_ip;       /* network order */
 	uint16_t server_port;     /* the listener harness_conn and harness_handshake use (80) */
 	uint32_t produce_piece;   /* stream_produce per piece of this many bytes (mbufs); 0: one call */
+	bool produce_iov;         /* with produce_piece: the pieces as one scatter list (stream_produce_iov) */
 };
 
 extern const struct tcp_app_ops harness_app_ops;

@@ -109,6 +109,8 @@ struct stack_options {
 	uint32_t max_handshakes;      /* 0: 16 */
 	uint32_t per_iteration;       /* 0: 4 */
 	uint32_t produce_piece;       /* 0: one stream_produce per segment */
+	bool produce_iov;             /* the pieces in one stream_produce_iov */
+	bool tso;                     /* TCP sends bursts of up to ~64 KB (TSO or worker.c's segmentation) */
 	uint32_t handshake_timeout_us; /* 0: 5 s */
 };
 
@@ -143,6 +145,9 @@ static void stack_start(const struct stack_options *o)
 	harness_init_app(&h, 64, (uint32_t)tls_app_area_size(), HTTPS_PORT, &tls_app_ops,
 			 http_server_listener(http, &tls_transport, app));
 	h.produce_piece = o->produce_piece;
+	h.produce_iov = o->produce_iov;
+	if (o->tso)
+		h.ns.tx_offloads |= NET_TX_OFFLOAD_TCP_TSO;
 }
 
 static void stack_stop(void)
@@ -462,18 +467,27 @@ static void test_get_byte_exact(void)
 		int engine;
 		const char *server_name;
 		uint32_t produce_piece;
+		bool iov, tso;
 		const char *tls12_cipher;
 	} cases[] = {
-		{"TLS 1.3, ipsec-mb, RSA", TLS1_3_VERSION, 0, "default.test", 0, NULL},
-		{"TLS 1.3, openssl, ECDSA", TLS1_3_VERSION, 1, "ecdsa.test", 0, NULL},
-		{"TLS 1.3, ipsec-mb, produce per 1000-byte piece", TLS1_3_VERSION, 0, "default.test", 1000, NULL},
-		{"TLS 1.2, ipsec-mb, ECDSA", TLS1_2_VERSION, 0, "ecdsa.test", 0, NULL},
-		{"TLS 1.2, openssl, RSA, AES-256", TLS1_2_VERSION, 1, "default.test", 0, "ECDHE-RSA-AES256-GCM-SHA384"},
-		{"TLS 1.2, ipsec-mb, produce per 333-byte piece", TLS1_2_VERSION, 0, "default.test", 333, NULL},
+		{"TLS 1.3, ipsec-mb, RSA", TLS1_3_VERSION, 0, "default.test", 0, false, false, NULL},
+		{"TLS 1.3, openssl, ECDSA", TLS1_3_VERSION, 1, "ecdsa.test", 0, false, false, NULL},
+		{"TLS 1.3, ipsec-mb, produce per 1000-byte piece", TLS1_3_VERSION, 0, "default.test", 1000, false, false, NULL},
+		{"TLS 1.3, bursts of 64 KB in 1448-byte buffers, one scatter call each", TLS1_3_VERSION, 0, "default.test",
+		 1448, true, true, NULL},
+		{"TLS 1.3, openssl, bursts in 2 KiB mbufs, one call per mbuf", TLS1_3_VERSION, 1, "default.test", 2048, false,
+		 true, NULL},
+		{"TLS 1.2, ipsec-mb, ECDSA", TLS1_2_VERSION, 0, "ecdsa.test", 0, false, false, NULL},
+		{"TLS 1.2, openssl, RSA, AES-256", TLS1_2_VERSION, 1, "default.test", 0, false, false,
+		 "ECDHE-RSA-AES256-GCM-SHA384"},
+		{"TLS 1.2, ipsec-mb, produce per 333-byte piece", TLS1_2_VERSION, 0, "default.test", 333, false, false, NULL},
+		{"TLS 1.2, bursts in 777-byte pieces, one scatter call", TLS1_2_VERSION, 0, "default.test", 777, true, true,
+		 NULL},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct stack_options so = {.engine = cases[i].engine, .produce_piece = cases[i].produce_piece};
+		struct stack_options so = {.engine = cases[i].engine, .produce_piece = cases[i].produce_piece,
+					   .produce_iov = cases[i].iov, .tso = cases[i].tso};
 		struct client_options co = {.min_version = cases[i].version, .max_version = cases[i].version,
 					    .server_name = cases[i].server_name, .cipher_list = cases[i].tls12_cipher};
 		struct client *cl;
@@ -516,17 +530,21 @@ static void test_retransmission_identical(void)
 		int version;
 		int64_t drop_at;  /* stream offset after the handshake's output */
 		uint32_t produce_piece;
+		bool iov, tso;
 	} cases[] = {
-		{"TLS 1.3: inside a small record", TLS1_3_VERSION, 3000, 0},
-		{"TLS 1.3: inside a 16 KiB record", TLS1_3_VERSION, 60000, 0},
-		{"TLS 1.3: the segment with a tag", TLS1_3_VERSION, -1, 0},
-		{"TLS 1.3: far into the file, 700-byte pieces", TLS1_3_VERSION, 200000, 700},
-		{"TLS 1.2: inside a 16 KiB record", TLS1_2_VERSION, 90000, 0},
-		{"TLS 1.2: the segment with a tag", TLS1_2_VERSION, -1, 0},
+		{"TLS 1.3: inside a small record", TLS1_3_VERSION, 3000, 0, false, false},
+		{"TLS 1.3: inside a 16 KiB record", TLS1_3_VERSION, 60000, 0, false, false},
+		{"TLS 1.3: the segment with a tag", TLS1_3_VERSION, -1, 0, false, false},
+		{"TLS 1.3: far into the file, 700-byte pieces", TLS1_3_VERSION, 200000, 700, false, false},
+		{"TLS 1.3: a burst, scatter produce", TLS1_3_VERSION, 100000, 1448, true, true},
+		{"TLS 1.2: inside a 16 KiB record", TLS1_2_VERSION, 90000, 0, false, false},
+		{"TLS 1.2: the segment with a tag", TLS1_2_VERSION, -1, 0, false, false},
+		{"TLS 1.2: a burst, scatter produce", TLS1_2_VERSION, 150000, 1448, true, true},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct stack_options so = {.produce_piece = cases[i].produce_piece};
+		struct stack_options so = {.produce_piece = cases[i].produce_piece, .produce_iov = cases[i].iov,
+					   .tso = cases[i].tso};
 		struct client_options co = {.min_version = cases[i].version, .max_version = cases[i].version};
 		struct client *cl;
 		struct tcp_conn *c;
