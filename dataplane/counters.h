@@ -19,7 +19,7 @@
 	C(loop_iterations) C(busy_cycles) C(idle_cycles)                                 \
 	/* port */                                                                       \
 	C(rx_packets) C(rx_bytes) C(tx_packets) C(tx_bytes) C(tx_dropped_packets)        \
-	C(tx_queue_full) C(tx_segmented_packets)                                         \
+	C(tx_queue_full) C(tx_segmented_packets) C(tx_kicks)                             \
 	C(mbuf_alloc_failed)                                                             \
 	/* ethernet and IP input: drops by reason */                                     \
 	C(rx_drop_runt) C(rx_drop_not_our_mac) C(rx_drop_ethertype)                      \

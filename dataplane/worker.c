@@ -64,6 +64,29 @@ static void worker_queue(struct worker *w, struct rte_mbuf *m)
 	w->tx_pending[w->tx_count++] = m;
 }
 
+/*
+ * af_xdp in copy mode (a veth, kernel NICs without zero copy) transmits what the PMD put in
+ * the socket's TX ring only when the PMD kicks the kernel (sendto), which DPDK 22.11 does at the
+ * end of each tx_burst. The kernel sends as much as the socket's send budget allows (each skb
+ * stays charged to the socket until the receiver frees it) and leaves the rest in the ring.
+ * With nothing new to send, nothing kicks again until TCP's retransmission timer fires, and
+ * several connections at once stall on their own ACK clock (seen on the lab veth from four
+ * parallel downloads on). So for a while after the last transmission an idle iteration kicks
+ * the ring with a burst of zero packets, at most once per kick period; for other PMDs that is
+ * a no-op.
+ */
+#define WORKER_TX_KICK_WINDOW_US 200000 /* after the last frame queued */
+#define WORKER_TX_KICK_PERIOD_US 50
+
+static void worker_tx_kick(struct worker *w, uint64_t now_tsc)
+{
+	if (now_tsc - w->last_tx_tsc > w->tsc_per_us * WORKER_TX_KICK_WINDOW_US || now_tsc < w->next_kick_tsc)
+		return;
+	w->next_kick_tsc = now_tsc + w->tsc_per_us * WORKER_TX_KICK_PERIOD_US;
+	(void)rte_eth_tx_burst(w->port_id, w->queue_id, w->tx_pending, 0);
+	COUNTER_INC(&w->ns.counters, tx_kicks);
+}
+
 static uint8_t *worker_frame_alloc(struct net_stack *ns, void **frame, uint32_t len)
 {
 	struct worker *w = worker_of(ns);
@@ -383,7 +406,12 @@ int worker_main(void *arg)
 			busy = true;
 		tcp_output_run(ns);
 		busy = busy || w->tx_count;
-		worker_flush(w);
+		if (w->tx_count) {
+			w->last_tx_tsc = start;
+			worker_flush(w);
+		} else {
+			worker_tx_kick(w, start);
+		}
 		end = rte_rdtsc();
 		COUNTER_INC(&ns->counters, loop_iterations);
 		if (busy)

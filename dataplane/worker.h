@@ -63,6 +63,8 @@ struct worker {
 	uint64_t tsc_hz;
 	uint64_t tsc_per_us;
 	uint64_t tsc_base;
+	uint64_t last_tx_tsc;          /* when frames were last queued (worker_tx_kick) */
+	uint64_t next_kick_tsc;
 	struct sluice_stats_lcore *stats;
 	uint64_t publish_period_tsc;
 	uint64_t next_publish_tsc;
