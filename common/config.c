@@ -28,7 +28,8 @@ enum config_type {
 	CONFIG_IPV4,
 	CONFIG_IPV6,
 	CONFIG_LCORE_LIST,
-	CONFIG_STRING_LIST,     /* char[max][size] at offset, uint32_t count at count_offset */
+	CONFIG_STRING_LIST,     /* char[max][size] at offset, uint32_t count at count_offset; a
+				 * single string is a list of one */
 };
 
 struct config_key {
@@ -361,6 +362,16 @@ static int config_store_setting(const struct config_key *key, config_setting_t *
 		char *slot = (char *)cfg + key->offset;
 		int n = config_setting_length(s);
 
+		if (type == CONFIG_TYPE_STRING) { /* one entry written without brackets */
+			const char *v = config_setting_get_string(s);
+
+			if (strlen(v) >= key->size)
+				return config_fail(err, err_len, name, line, "%s: value longer than %zu bytes", key->path,
+						   key->size - 1);
+			strcpy(slot, v);
+			*count = 1;
+			return 0;
+		}
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
 			return config_fail(err, err_len, name, line, "%s: expected a list like [\"a\", \"b\"]",
 					   key->path);

@@ -44,7 +44,9 @@ static const struct config_case config_cases[] = {
 	 " certificate_keys = [\"a.key\", \"b.key\"]; aead_engine = \"openssl\"; }; };", NULL},
 	{"tls: a key per chain", "dataplane = { tls = { certificate_chains = [\"a.pem\", \"b.pem\"];\n"
 	 " certificate_keys = [\"a.key\"]; }; };", "1 keys for 2 certificate chains"},
-	{"tls: list of strings", "dataplane = { tls = {\n certificate_chains = \"a.pem\"; }; };",
+	{"tls: a string is a list of one", "dataplane = { tls = { certificate_chains = \"a.pem\";\n"
+	 " certificate_keys = \"a.key\"; }; };", NULL},
+	{"tls: list of strings", "dataplane = { tls = {\n certificate_chains = 5; }; };",
 	 "<t>:2: dataplane.tls.certificate_chains: expected a list"},
 	{"tls: strings in the list", "dataplane = { tls = { certificate_chains = [1]; }; };", "entry 0 is not a string"},
 	{"tls: at most 8 certificates", "dataplane = { tls = { certificate_chains = [\"1\", \"2\", \"3\", \"4\", \"5\","
