@@ -25,12 +25,34 @@
 	C(rx_drop_runt) C(rx_drop_not_our_mac) C(rx_drop_ethertype)                      \
 	C(rx_drop_ip_header) C(rx_drop_ip_checksum) C(rx_drop_ip_length)                 \
 	C(rx_drop_ip_fragment) C(rx_drop_ip_options) C(rx_drop_not_our_address)          \
-	C(rx_drop_ip_protocol) C(rx_drop_ipv6_disabled)                                  \
+	C(rx_drop_ip_protocol) C(rx_drop_ipv6_disabled) C(rx_drop_multicast_mac)         \
+	/* IPv6 input: drops by reason */                                                \
+	C(rx_drop_ipv6_header) C(rx_drop_ipv6_length) C(rx_drop_ipv6_source)             \
+	C(rx_drop_ipv6_fragment) C(rx_drop_ipv6_ext_header) C(rx_drop_ipv6_ext_limit)    \
+	C(rx_drop_ipv6_option) C(rx_drop_ipv6_routing) C(rx_drop_ipv6_protocol)          \
+	C(rx_drop_ipv6_multicast)                                                        \
 	/* ARP and ICMP */                                                               \
 	C(arp_requests_answered) C(arp_replies_received) C(arp_requests_sent)            \
 	C(arp_table_full) C(rx_drop_arp_malformed) C(rx_drop_arp_not_for_us)             \
 	C(icmp_echo_answered) C(rx_drop_icmp_malformed) C(rx_drop_icmp_checksum)         \
 	C(icmp_other_received)                                                           \
+	/* ICMP errors by kind (IPv4) */                                                 \
+	C(icmp_frag_needed_received) C(icmp_dest_unreach_received)                      \
+	C(icmp_time_exceeded_received)                                                   \
+	/* ICMPv6 */                                                                     \
+	C(icmp6_echo_answered) C(rx_drop_icmp6_malformed) C(rx_drop_icmp6_checksum)      \
+	C(icmp6_too_big_received) C(icmp6_dest_unreach_received)                         \
+	C(icmp6_time_exceeded_received) C(icmp6_param_problem_received)                  \
+	C(icmp6_other_received)                                                          \
+	/* PMTU messages (both families): what became of each */                        \
+	C(rx_drop_icmp_bad_quote) C(icmp_pmtu_ignored_no_connection)                     \
+	C(icmp_pmtu_ignored_not_in_flight) C(icmp_pmtu_ignored_not_smaller)              \
+	/* NDP */                                                                        \
+	C(ndp_solicitations_answered) C(ndp_dad_probes_answered)                         \
+	C(ndp_solicitations_sent) C(ndp_advertisements_received)                         \
+	C(ndp_router_adverts_ignored) C(ndp_redirects_ignored)                           \
+	C(ndp_duplicate_address_seen) C(rx_drop_ndp_hop_limit) C(rx_drop_ndp_malformed)  \
+	C(rx_drop_ndp_not_for_us) C(rx_drop_ndp_unsolicited)                             \
 	/* TCP input */                                                                  \
 	C(tcp_rx_segments) C(rx_drop_tcp_header) C(rx_drop_tcp_checksum)                 \
 	C(rx_drop_tcp_no_listener) C(rx_drop_tcp_out_of_window) C(rx_drop_tcp_bad_ack)   \
@@ -43,8 +65,12 @@
 	G(tcp_conn_established) G(tcp_conn_closing) G(tcp_conn_time_wait)                \
 	/* TCP output */                                                                 \
 	C(tcp_tx_segments) C(tcp_tx_payload_bytes) C(tcp_retransmit_segments)            \
-	C(tcp_retransmit_bytes) C(tcp_rto_fired) C(tcp_fast_retransmits)                 \
-	C(tcp_syn_ack_retransmits) C(tcp_payload_source_failed) C(tcp_pmtu_lowered)                          \
+	C(tcp_retransmit_bytes) C(tcp_rto_fired)                 \
+	C(tcp_syn_ack_retransmits) C(tcp_payload_source_failed) C(tcp_pmtu_lowered)         \
+	C(tcp_recoveries) C(tcp_lost_bytes_detected) C(tcp_tlp_probes) C(tcp_dsack_received) \
+	C(tcp_spurious_rto_undone) C(tcp_persist_probes) C(tcp_keepalive_probes)           \
+	C(tcp_keepalive_timeouts) C(tcp_sendmap_full) C(rx_drop_tcp_paws)                 \
+	C(tcp_syncookies_sent) C(tcp_syncookies_accepted)                          \
 	/* HTTP */                                                                       \
 	C(http_requests) C(http_responses_2xx) C(http_responses_3xx)                     \
 	C(http_responses_4xx) C(http_responses_5xx) C(http_responses_404)                \

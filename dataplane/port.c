@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_memzone.h>
 #include <rte_mempool.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,16 +30,66 @@ int port_eal_device_args(const struct dataplane_config *cfg, char *buf, size_t l
 	int n;
 
 	if (!strcmp(cfg->port_driver, "af_xdp")) {
-		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s", cfg->port_iface,
-			     cfg->port_queues, cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
+		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,busy_budget=%u%s%s",
+			     cfg->port_iface, cfg->port_queues, cfg->port_busy_budget,
+			     cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
 	} else if (!strcmp(cfg->port_driver, "tap")) {
 		n = snprintf(buf, len, "net_tap0,iface=%s", cfg->port_iface);
+	} else if (!strcmp(cfg->port_driver, "memif")) {
+		/* The data plane is the memif server; the client (perf/loadgen) connects to the
+		 * socket file named by iface. */
+		n = snprintf(buf, len, "net_memif0,role=server,id=0,socket=%s,socket-abstract=no", cfg->port_iface);
 	} else if (!strcmp(cfg->port_driver, "pci")) {
 		n = snprintf(buf, len, "%s", cfg->port_pci);
 	} else {
 		return -EINVAL;
 	}
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static void port_memzone_free(struct rte_mempool_memhdr *memhdr, void *opaque)
+{
+	(void)memhdr;
+	rte_memzone_free(opaque);
+}
+
+/* af_xdp without hugepages: the UMEM then sits on 4 KiB pages that are not physically
+ * contiguous, and the kernel refuses (silently drops) a TX frame that crosses a page
+ * boundary (xp_desc_crosses_non_contig_pg). So every mbuf gets exactly one page: objects of
+ * 4096 bytes (header included, no channel spreading) laid out from a page-aligned memzone,
+ * in one chunk the PMD registers whole. */
+static struct rte_mempool *port_pool_page_per_mbuf(const char *name, uint32_t count)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = 4096 - RTE_CACHE_LINE_SIZE - sizeof(struct rte_mbuf),
+		.mbuf_priv_size = 0,
+	};
+	const struct rte_memzone *mz;
+	struct rte_mempool *mp;
+	char mz_name[RTE_MEMZONE_NAMESIZE];
+
+	mp = rte_mempool_create_empty(name, count, 4096 - RTE_CACHE_LINE_SIZE, PORT_MBUF_CACHE, sizeof(priv),
+				      (int)rte_socket_id(), RTE_MEMPOOL_F_NO_SPREAD);
+	if (!mp)
+		return NULL;
+	if (rte_mempool_calc_obj_size(mp->elt_size, mp->flags, NULL) != 4096 ||
+	    rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL))
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	snprintf(mz_name, sizeof(mz_name), "%s_mem", name);
+	mz = rte_memzone_reserve_aligned(mz_name, (size_t)count * 4096, (int)rte_socket_id(), 0, 4096);
+	if (!mz)
+		goto fail;
+	if (rte_mempool_populate_iova(mp, mz->addr, (rte_iova_t)(uintptr_t)mz->addr, mz->len, port_memzone_free,
+				      (void *)(uintptr_t)mz) < (int)count) {
+		rte_memzone_free(mz);
+		goto fail;
+	}
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	return NULL;
 }
 
 static int port_create_pools(const struct dataplane_config *cfg, struct port *port, bool af_xdp)
@@ -47,8 +99,11 @@ static int port_create_pools(const struct dataplane_config *cfg, struct port *po
 		struct rte_mempool *mp;
 
 		snprintf(name, sizeof(name), "sluice_q%u", q);
-		mp = rte_pktmbuf_pool_create(name, cfg->mbufs_per_queue, PORT_MBUF_CACHE, 0,
-					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		if (af_xdp && !cfg->hugepages)
+			mp = port_pool_page_per_mbuf(name, cfg->mbufs_per_queue);
+		else
+			mp = rte_pktmbuf_pool_create(name, cfg->mbufs_per_queue, PORT_MBUF_CACHE, 0,
+						     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 		if (!mp) {
 			log_err("port: cannot create packet pool %s (%u mbufs): %s", name, cfg->mbufs_per_queue,
 				rte_strerror(rte_errno));
@@ -153,6 +208,10 @@ int port_open(const struct dataplane_config *cfg, struct port *port)
 		log_warn("port: cannot set MTU %u: %s (keeping the device's)", cfg->port_mtu, strerror(-rc));
 	if (rte_eth_dev_get_mtu(port->port_id, &port->mtu) || port->mtu > cfg->port_mtu)
 		port->mtu = (uint16_t)cfg->port_mtu;
+	/* net_tap's software TSO refuses segments whose size plus every header, Ethernet
+	 * included, exceeds the MTU (DPDK 22.11 tap_write_mbufs): give the stack 14 bytes less. */
+	if (!strcmp(info.driver_name, "net_tap") && (port->tx_offloads & NET_TX_OFFLOAD_TCP_TSO))
+		port->mtu = (uint16_t)(port->mtu - RTE_ETHER_HDR_LEN);
 	rc = rte_eth_dev_start(port->port_id);
 	if (rc) {
 		log_err("port: start failed: %s", strerror(-rc));

@@ -59,6 +59,7 @@ struct worker {
 	uint32_t tx_segments_max;
 	uint32_t port_tx_offloads;     /* what the port does (ns.tx_offloads adds software TSO) */
 	uint32_t tx_count;
+	uint64_t tx_stalled_since;       /* tsc of the first flush that sent nothing, 0 = moving */
 	struct rte_mbuf *tx_pending[WORKER_TX_PENDING];
 	uint64_t tsc_hz;
 	uint64_t tsc_per_us;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * neigh.c: neighbour table and ARP (see neigh.h). arp_input and the table operations run per
- * packet; create/free run at start and stop.
+ * neigh.c: neighbour table and ARP (see neigh.h; NDP's messages are in ndp.c). arp_input and
+ * the table operations run per packet; create/free run at start and stop.
  */
 #include "neigh.h"
 
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_proto.h"
 #include "stack.h"
 
 static const uint8_t ether_broadcast[ETHER_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -104,6 +105,21 @@ void neigh_update(struct net_stack *ns, const struct net_addr *addr, const uint8
 	e->updated_us = ns->now_us;
 }
 
+int neigh_advertised(struct net_stack *ns, const struct net_addr *addr, const uint8_t mac[ETHER_ADDR_LEN],
+		     bool override)
+{
+	struct neigh_entry *e = neigh_find(ns->neigh, addr);
+
+	if (!e)
+		return -ENOENT;
+	if (e->resolved && !override && memcmp(e->mac, mac, ETHER_ADDR_LEN))
+		return -EEXIST;
+	memcpy(e->mac, mac, ETHER_ADDR_LEN);
+	e->resolved = 1;
+	e->updated_us = ns->now_us;
+	return 0;
+}
+
 static void arp_fill(struct net_stack *ns, uint8_t *frame, uint16_t opcode, const uint8_t dst_mac[ETHER_ADDR_LEN],
 		     const uint8_t target_mac[ETHER_ADDR_LEN], uint32_t target_ip)
 {
@@ -132,14 +148,19 @@ void neigh_solicit(struct net_stack *ns, const struct net_addr *addr)
 	void *handle;
 	uint32_t len = ETHER_HDR_LEN + sizeof(struct arp_packet);
 
-	if (addr->family != NET_AF_IPV4)
-		return; /* NDP solicitations come with IPv6 support */
+	if (addr->family != NET_AF_IPV4 && addr->family != NET_AF_IPV6)
+		return;
 	e = neigh_find(ns->neigh, addr);
 	if (!e)
 		e = neigh_claim(ns, addr);
 	if (e->solicited_us && ns->now_us - e->solicited_us < NEIGH_SOLICIT_INTERVAL_US)
 		return;
 	e->solicited_us = ns->now_us;
+	if (addr->family == NET_AF_IPV6) {
+		if (ns->ipv6_enabled)
+			ndp_send_solicitation(ns, addr->v6, e->resolved ? e->mac : NULL);
+		return;
+	}
 	frame = ns->io->frame_alloc(ns, &handle, len);
 	if (!frame)
 		return;

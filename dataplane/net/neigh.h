@@ -2,9 +2,10 @@
  *
  * neigh.h: the per-lcore neighbour table (ARP for IPv4, NDP for IPv6): address → MAC.
  *
- * Entries are learned from ARP requests and replies addressed to us and from solicitations we
- * send when a peer stops answering (tcp: repeated RTOs re-resolve the peer, the way a
- * neighbour cache confirms reachability). Connections copy the MAC they first saw into their
+ * Entries are learned from ARP requests and replies addressed to us, from IPv6 neighbour
+ * solicitations for our address and from advertisements answering ours (ndp.c), and from
+ * solicitations we send when a peer stops answering (tcp: repeated RTOs re-resolve the peer,
+ * the way a neighbour cache confirms reachability). Connections copy the MAC they first saw into their
  * own state, so the hot path does not look up this table per segment.
  *
  * Open addressing, a power-of-two number of slots, linear probing over at most
@@ -49,7 +50,17 @@ bool neigh_lookup(const struct net_neigh_table *t, const struct net_addr *addr, 
 /* Records addr → mac (learned now). */
 void neigh_update(struct net_stack *ns, const struct net_addr *addr, const uint8_t mac[ETHER_ADDR_LEN]);
 
-/* Sends an ARP request (IPv4) for addr unless one was sent less than a second ago. */
+/* An IPv6 neighbour advertisement for addr (RFC 4861 §7.2.5): updates the entry only when
+ * one exists (created by neigh_solicit or learned before); a resolved entry keeps a different
+ * MAC unless override is set. Returns 0 (updated), -ENOENT (no entry: nothing created) or
+ * -EEXIST (kept the known MAC). */
+int neigh_advertised(struct net_stack *ns, const struct net_addr *addr, const uint8_t mac[ETHER_ADDR_LEN],
+		     bool override);
+
+/* Resolves or confirms addr unless a solicitation for it went out less than
+ * NEIGH_SOLICIT_INTERVAL_US ago: an ARP request (broadcast) for IPv4; for IPv6 a neighbour
+ * solicitation, unicast to the known MAC when the entry is resolved, else to the address's
+ * solicited-node group. */
 void neigh_solicit(struct net_stack *ns, const struct net_addr *addr);
 
 /* ARP input (frame consumed). */

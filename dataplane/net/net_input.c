@@ -2,10 +2,11 @@
  *
  * net_input.c: receive path from Ethernet to TCP, per packet.
  *
- *   net_input       Ethernet: ours or broadcast; ARP → neigh.c; IPv4 → ipv4_input
- *   ipv4_input      header checks (version, length, checksum, fragments, address)
- *   icmp_input      echo answered in place; the rest counted
- *   tcp_segment_in  length, checksum and options checked, then tcp_input
+ *   net_input           Ethernet: our MAC, broadcast, or our IPv6 groups (all-nodes, our
+ *                       solicited-node group); ARP → neigh.c; IPv4 → ipv4_input; IPv6 → ipv6.c
+ *   ipv4_input          header checks (version, length, checksum, fragments, address)
+ *   icmp_input          icmp.c: echo answered in place, PMTU, the rest counted by kind
+ *   net_tcp_segment_in  length, checksum and options checked, then tcp_input (both families)
  *
  * Every malformed or unwanted frame is dropped with a counter naming the reason; nothing a
  * peer sends can make this code read past the frame (each length is checked before the bytes
@@ -14,60 +15,29 @@
 #include <string.h>
 
 #include "net_csum.h"
+#include "net_proto.h"
 #include "neigh.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 
-static void icmp_input(struct net_stack *ns, void *frame, uint8_t *data, uint32_t len, struct ipv4_header *ip,
-		       uint32_t ip_header_len, uint32_t ip_total_len)
+/* Group addresses we listen to besides our own MAC: broadcast (ARP) and, with IPv6, the
+ * all-nodes group and our address's solicited-node group (NDP). Other multicast is not ours. */
+static bool net_mac_group_accepted(const struct net_stack *ns, const uint8_t *dst)
 {
-	uint32_t icmp_len = ip_total_len - ip_header_len;
-	struct icmp_header *icmp = (struct icmp_header *)((uint8_t *)ip + ip_header_len);
-	struct ether_header *eth = (struct ether_header *)data;
-	uint32_t tmp_ip;
+	static const uint8_t broadcast[ETHER_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t all_nodes[ETHER_ADDR_LEN] = {0x33, 0x33, 0, 0, 0, 0x01};
 
-	if (icmp_len < sizeof(*icmp)) {
-		COUNTER_INC(&ns->counters, rx_drop_icmp_malformed);
-		goto drop;
-	}
-	if (net_csum_fold(net_csum_partial(icmp, icmp_len, 0)) != 0) {
-		COUNTER_INC(&ns->counters, rx_drop_icmp_checksum);
-		goto drop;
-	}
-	if (icmp->type != ICMP_ECHO_REQUEST || icmp->code != 0) {
-		COUNTER_INC(&ns->counters, icmp_other_received);
-		goto drop;
-	}
-	/* Echo reply in place: swap addresses, change the type, fix both checksums. Options of
-	 * the request are dropped from the reply by rebuilding a 20-byte IP header. */
-	if (ip_header_len != sizeof(*ip)) {
-		memmove((uint8_t *)ip + sizeof(*ip), icmp, icmp_len);
-		icmp = (struct icmp_header *)((uint8_t *)ip + sizeof(*ip));
-		ip->version_ihl = 0x45;
-	}
-	memcpy(eth->dst, eth->src, ETHER_ADDR_LEN);
-	memcpy(eth->src, ns->mac, ETHER_ADDR_LEN);
-	tmp_ip = ip->src;
-	ip->src = ip->dst;
-	ip->dst = tmp_ip;
-	ip->ttl = 64;
-	ip->fragment = 0;
-	ip->total_length = __builtin_bswap16((uint16_t)(sizeof(*ip) + icmp_len));
-	ip->checksum = 0;
-	net_store_be16(&ip->checksum, net_csum_fold(net_csum_partial(ip, sizeof(*ip), 0)));
-	icmp->type = ICMP_ECHO_REPLY;
-	icmp->checksum = 0;
-	net_store_be16(&icmp->checksum, net_csum_fold(net_csum_partial(icmp, icmp_len, 0)));
-	(void)len;
-	ns->io->frame_send(ns, frame, ETHER_HDR_LEN + (uint32_t)sizeof(*ip) + icmp_len);
-	COUNTER_INC(&ns->counters, icmp_echo_answered);
-	return;
-drop:
-	ns->io->frame_free(ns, frame);
+	if (!memcmp(dst, broadcast, ETHER_ADDR_LEN))
+		return true;
+	if (!ns->ipv6_enabled || dst[0] != 0x33 || dst[1] != 0x33)
+		return false;
+	if (!memcmp(dst, all_nodes, ETHER_ADDR_LEN))
+		return true;
+	return dst[2] == 0xff && !memcmp(dst + 3, ns->ipv6 + 13, 3);
 }
 
-static void tcp_segment_in(struct net_stack *ns, const uint8_t *src_mac, const struct net_addr *src,
-			   const struct net_addr *dst, const uint8_t *l4, uint32_t l4_len, uint64_t pseudo_sum)
+void net_tcp_segment_in(struct net_stack *ns, const uint8_t *src_mac, const struct net_addr *src,
+			const struct net_addr *dst, const uint8_t *l4, uint32_t l4_len, uint64_t pseudo_sum)
 {
 	const struct tcp_header *th = (const struct tcp_header *)l4;
 	struct tcp_segment seg;
@@ -142,11 +112,11 @@ static void ipv4_input(struct net_stack *ns, void *frame, uint8_t *data, uint32_
 	case IP_PROTO_TCP:
 		net_addr_v4(&src, ip->src);
 		net_addr_v4(&dst, ip->dst);
-		tcp_segment_in(ns, ((const struct ether_header *)data)->src, &src, &dst, (uint8_t *)ip + header_len, total_len - header_len,
-			       net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, total_len - header_len));
+		net_tcp_segment_in(ns, ((const struct ether_header *)data)->src, &src, &dst, (uint8_t *)ip + header_len,
+				   total_len - header_len, net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, total_len - header_len));
 		goto drop; /* TCP never keeps the received buffer */
 	case IP_PROTO_ICMP:
-		icmp_input(ns, frame, data, len, ip, header_len, total_len);
+		icmp_input(ns, frame, data, ip, header_len, total_len);
 		return;
 	default:
 		COUNTER_INC(&ns->counters, rx_drop_ip_protocol);
@@ -168,10 +138,17 @@ void net_input(struct net_stack *ns, void *frame, uint8_t *data, uint32_t len)
 		ns->io->frame_free(ns, frame);
 		return;
 	}
-	if (memcmp(eth->dst, ns->mac, ETHER_ADDR_LEN) && !(eth->dst[0] & 1)) {
-		COUNTER_INC(&ns->counters, rx_drop_not_our_mac);
-		ns->io->frame_free(ns, frame);
-		return;
+	if (memcmp(eth->dst, ns->mac, ETHER_ADDR_LEN)) {
+		if (!(eth->dst[0] & 1)) {
+			COUNTER_INC(&ns->counters, rx_drop_not_our_mac);
+			ns->io->frame_free(ns, frame);
+			return;
+		}
+		if (!net_mac_group_accepted(ns, eth->dst)) {
+			COUNTER_INC(&ns->counters, rx_drop_multicast_mac);
+			ns->io->frame_free(ns, frame);
+			return;
+		}
 	}
 	type = __builtin_bswap16(eth->type);
 	switch (type) {
@@ -182,8 +159,8 @@ void net_input(struct net_stack *ns, void *frame, uint8_t *data, uint32_t len)
 		arp_input(ns, frame, data, len);
 		return;
 	case ETHER_TYPE_IPV6:
-		COUNTER_INC(&ns->counters, rx_drop_ipv6_disabled);
-		break;
+		ipv6_input(ns, frame, data, len);
+		return;
 	default:
 		COUNTER_INC(&ns->counters, rx_drop_ethertype);
 		break;

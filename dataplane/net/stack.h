@@ -10,7 +10,10 @@
  * tests, in fuzzers and on the wire.
  *
  * Input: net_input() takes one received frame and consumes it (frees it, or turns it into a
- * reply in place: ARP and ICMP echo answers reuse the received buffer).
+ * reply in place: ARP and ICMP/ICMPv6 echo answers reuse the received buffer; neighbour
+ * advertisements are built in a fresh frame). IPv4 and IPv6 share the TCP connection table
+ * (struct net_addr keys); the receive-path files and their entry points are listed in
+ * net_proto.h.
  * Output: small control frames (ARP, ICMP, RST, pure ACKs) are built in buffers from
  * io->frame_alloc; TCP data goes through io->tcp_send, which copies or attaches the payload
  * from the connection's stream source and handles segmentation offload.

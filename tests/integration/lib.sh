@@ -11,11 +11,13 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${SLUICE_BUILD:-$TOP/build}
 LAB_INDEX=${SLUICE_LAB_INDEX:-0}   # scripts/lab's index: lets two runs share a machine
 if [ "$LAB_INDEX" = 0 ]; then
-  NS=sluice-client EDGE_IF=sluice-edge CLIENT_IF=sluice-cl EDGE4=198.18.0.1 EDGE6=fd5c::1 CLIENT4=198.18.0.2
+  NS=sluice-client EDGE_IF=sluice-edge CLIENT_IF=sluice-cl EDGE4=198.18.0.1 EDGE6=fd5c::1 CLIENT4=198.18.0.2 CLIENT6=fd5c::2
 else
   NS=sluice-client-$LAB_INDEX EDGE_IF=sluice-edge$LAB_INDEX CLIENT_IF=sluice-cl$LAB_INDEX
-  EDGE4=198.18.$LAB_INDEX.1 EDGE6=fd5c:$LAB_INDEX::1 CLIENT4=198.18.$LAB_INDEX.2
+  EDGE4=198.18.$LAB_INDEX.1 EDGE6=fd5c:$LAB_INDEX::1 CLIENT4=198.18.$LAB_INDEX.2 CLIENT6=fd5c:$LAB_INDEX::2
 fi
+# The bridged lab's router namespace and its port towards the client (scripts/lab).
+ROUTER_NS=${NS/sluice-client/sluice-router} ROUTER_CLIENT_IF=${CLIENT_IF/sluice-cl/sluice-rc}
 WORK=$(mktemp -d /tmp/sluice-test.XXXXXX)
 EDGE_PID=
 STATS_PATH=$WORK/stats
@@ -29,11 +31,13 @@ check() { # check "description" command...
 }
 in_client() { ip netns exec "$NS" "$@"; }
 
-# SLUICE_TEST_HUGEPAGES=false runs the data plane with --no-huge even when hugepages are
-# reserved (other DPDK processes can leave the free ones too fragmented for one af_xdp pool).
+# Hugepages when setup reserved them and 1024 MB of them are still free (other data planes on
+# the machine may hold the rest); --no-huge otherwise. SLUICE_TEST_HUGEPAGES=true|false forces it.
 hugepages_setting() {
-  if [ -n "${SLUICE_TEST_HUGEPAGES:-}" ]; then echo "$SLUICE_TEST_HUGEPAGES"; return; fi
-  [ "$(cat /run/sluice/hugepages 2>/dev/null)" = huge ] && echo true || echo false
+  local free
+  if [ -n "${SLUICE_TEST_HUGEPAGES:-}" ]; then echo "$SLUICE_TEST_HUGEPAGES"; return; fi   # true/false: forced
+  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  [ "$(cat /run/sluice/hugepages 2>/dev/null)" = huge ] && [ "${free:-0}" -ge 512 ] && echo true || echo false
 }
 
 # make_store DIR: files of several sizes (random content) and their catalog.
@@ -48,11 +52,12 @@ make_store() {
 }
 
 # edge_config FILE STORE [extra libconfig text for the dataplane group]
+# (EDGE_XDP_PROG=path loads that steering program through the af_xdp port)
 edge_config() {
   cat >"$1" <<CONF
 dataplane = {
-  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; };
-  eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 1024;
+  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; xdp_prog = "${EDGE_XDP_PROG:-}"; };
+  eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 256;
           file_prefix = "sluice-test$LAB_INDEX"; };
   net = { ipv4 = "$EDGE4"; ipv6 = "$EDGE6"; };
   service = { http_port = 80; https_port = 443; store_root = "$2"; max_connections = 16384; };
@@ -62,12 +67,20 @@ dataplane = {
 CONF
 }
 
-# edge_start CONFIG: start the data plane, wait until it serves HTTP (up to 30 s).
+# edge_start CONFIG: start the data plane, wait until it serves HTTP (up to 30 s). When the
+# hugepages other data planes on the machine left are too few or too fragmented for one
+# UMEM chunk, it starts again once with hugepages = false.
 edge_start() {
   "$BUILD/dataplane/sluice-dataplane" --config "$1" >"$WORK/dataplane.log" 2>&1 &
   EDGE_PID=$!
   for _ in $(seq 1 60); do
     if ! kill -0 "$EDGE_PID" 2>/dev/null; then
+      if grep -q 'hugepages = true' "$1" && grep -q 'memory chunks\|Cannot init memory' "$WORK/dataplane.log"; then
+        echo "# hugepages too few or fragmented here: starting again with hugepages = false"
+        sed -i 's/hugepages = true/hugepages = false/' "$1"
+        edge_start "$1"
+        return
+      fi
       echo "# data plane exited during start:"; sed 's/^/# /' "$WORK/dataplane.log"; EDGE_PID=; return 1
     fi
     if in_client curl -s -o /dev/null -m 1 "http://$EDGE4/" 2>/dev/null; then return 0; fi
@@ -90,6 +103,14 @@ edge_stop() {
 
 counter() { # counter NAME: total of a data-plane counter
   "$BUILD/dataplane/sluice-stats" --path "$STATS_PATH" "$1" 2>/dev/null | awk '{print $2}'
+}
+
+counter_at_least() { # counter_at_least NAME MIN: true once the published counter reaches MIN (3 s)
+  for _ in $(seq 1 30); do
+    [ "$(counter "$1")" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 lab_cleanup() {

@@ -12,6 +12,7 @@
 
 #include "net/neigh.h"
 #include "net/net_csum.h"
+#include "test_guard.h"
 
 static const uint8_t harness_server_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
@@ -45,12 +46,27 @@ static void harness_capture(struct harness *h, uint8_t *buf, uint32_t len)
 
 static void harness_frame_send(struct net_stack *ns, void *frame, uint32_t len)
 {
-	harness_capture(harness_of(ns), frame, len);
+	struct harness *h = harness_of(ns);
+
+	if (frame && frame == h->inject_token) {
+		/* A reply built in place in a guarded frame: capture a copy. */
+		uint8_t *copy = calloc(1, HARNESS_FRAME_MAX);
+		memcpy(copy, h->inject_data, len);
+		h->inject_token = NULL;
+		harness_capture(h, copy, len);
+		return;
+	}
+	harness_capture(h, frame, len);
 }
 
 static void harness_frame_free(struct net_stack *ns, void *frame)
 {
-	(void)ns;
+	struct harness *h = harness_of(ns);
+
+	if (frame && frame == h->inject_token) {
+		h->inject_token = NULL;
+		return;
+	}
 	free(frame);
 }
 
@@ -96,9 +112,15 @@ static int harness_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
 	/* A harness "port" without offloads: full software checksum, as on af_xdp. */
 	th = (struct tcp_header *)(buf + tx->l2_len + tx->l3_len);
 	{
-		const struct ipv4_header *ip = (const struct ipv4_header *)(buf + tx->l2_len);
 		uint32_t l4_len = tx->l4_len + tx->payload_len;
-		sum = net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, l4_len);
+
+		if (tx->ipv6) {
+			const struct ipv6_header *ip6 = (const struct ipv6_header *)(buf + tx->l2_len);
+			sum = net_csum_pseudo_v6(ip6->src, ip6->dst, IP_PROTO_TCP, l4_len);
+		} else {
+			const struct ipv4_header *ip = (const struct ipv4_header *)(buf + tx->l2_len);
+			sum = net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, l4_len);
+		}
 		th->checksum = 0;
 		net_store_be16(&th->checksum, net_csum_fold(net_csum_partial(th, l4_len, sum)));
 	}
@@ -228,7 +250,13 @@ void harness_init_app(struct harness *h, uint32_t max_connections, uint32_t app_
 		.initial_cwnd_segments = 10,
 		.fin_timeout_us = 30000000,
 		.time_wait_us = 2000000,
-		.idle_timeout_us = 120000000,
+		.keepalive_idle_us = 75000000,
+		.keepalive_interval_us = 15000000,
+		.keepalive_probes = 5,
+		.delack_us = 40000,
+		.syn_backlog = 1024,
+		.pacing = false,
+		.tlp = true,
 		.timer_tick_us = 50,
 		.output_burst_bytes = 256 * 1024,
 		.secret = {0x0123456789abcdefULL, 0xfedcba9876543210ULL},
@@ -241,6 +269,9 @@ void harness_init_app(struct harness *h, uint32_t max_connections, uint32_t app_
 	h->ns.mtu = 1500;
 	h->ns.ipv4 = htonl(0xc6120001);        /* 198.18.0.1 */
 	h->ns.ipv4_netmask = htonl(0xffffff00);
+	memcpy(h->ns.ipv6, (uint8_t[16]){0xfd, 0x5c, [15] = 0x01}, 16); /* fd5c::1 */
+	h->ns.ipv6_prefix_len = 64;
+	h->ns.ipv6_enabled = true;
 	h->ns.now_us = 1000000;
 	h->ns.neigh = neigh_table_create(64);
 	h->ns.tcp = tcp_stack_create(&s);
@@ -248,9 +279,13 @@ void harness_init_app(struct harness *h, uint32_t max_connections, uint32_t app_
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h->ns.tcp);
 	CU_ASSERT_EQUAL(tcp_listen(h->ns.tcp, port, app, tcp_cc_find("newreno"), app_ctx), 0);
 	h->server_port = port;
+	/* The wheel starts at the clock's tick on its first run, as in the worker loop, which
+	 * runs timers before any packet: timers linked before that run would be skipped. */
+	tcp_timers_run(&h->ns);
 	h->tx_room = UINT32_MAX;
 	memcpy(h->client_mac, (uint8_t[]){0x02, 0, 0, 0, 0, 0x02}, 6);
 	h->client_ip = htonl(0xc6120002);      /* 198.18.0.2 */
+	memcpy(h->client_ip6, (uint8_t[16]){0xfd, 0x5c, [15] = 0x02}, 16); /* fd5c::2 */
 }
 
 void harness_clear_tx(struct harness *h)
@@ -289,6 +324,86 @@ void harness_inject(struct harness *h, const uint8_t *frame, uint32_t len)
 	tcp_output_run(&h->ns);
 }
 
+void harness_inject_guarded(struct harness *h, const uint8_t *frame, uint32_t len)
+{
+	struct guard_buffer guard;
+	uint8_t token;
+
+	CU_ASSERT_EQUAL_FATAL(guard_buffer_place(&guard, frame, len), 0);
+	h->inject_token = &token;
+	h->inject_data = (uint8_t *)guard.data;
+	net_input(&h->ns, &token, (uint8_t *)guard.data, len);
+	CU_ASSERT_PTR_NULL(h->inject_token); /* consumed: sent or freed */
+	h->inject_token = NULL;
+	guard_buffer_release(&guard);
+	tcp_output_run(&h->ns);
+}
+
+uint32_t harness_build_ipv6(struct harness *h, uint8_t *frame, const struct harness_ip6_spec *spec, const void *l4,
+			    uint32_t l4_len)
+{
+	struct ether_header *eth = (struct ether_header *)frame;
+	struct ipv6_header *ip6 = (struct ipv6_header *)(frame + ETHER_HDR_LEN);
+	uint8_t *ext = (uint8_t *)(ip6 + 1);
+	uint8_t *upper = ext + spec->ext_len;
+	uint16_t csum;
+
+	memcpy(eth->dst, spec->dst_mac ? spec->dst_mac : h->ns.mac, 6);
+	memcpy(eth->src, h->client_mac, 6);
+	eth->type = htons(ETHER_TYPE_IPV6);
+	net_store_be32(&ip6->version_class_flow, 6u << 28);
+	net_store_be16(&ip6->payload_length, (uint16_t)(spec->ext_len + l4_len));
+	ip6->next_header = spec->ext_len ? spec->next_header : spec->upper;
+	ip6->hop_limit = spec->hop_limit ? spec->hop_limit : 64;
+	memcpy(ip6->src, spec->src ? spec->src : h->client_ip6, 16);
+	memcpy(ip6->dst, spec->dst ? spec->dst : h->ns.ipv6, 16);
+	if (spec->ext_len)
+		memcpy(ext, spec->ext, spec->ext_len);
+	memcpy(upper, l4, l4_len);
+	if (spec->upper == IP_PROTO_ICMPV6 && l4_len >= 4) {
+		upper[2] = upper[3] = 0;
+		csum = net_csum_fold(net_csum_partial(upper, l4_len,
+						      net_csum_pseudo_v6(ip6->src, ip6->dst, IP_PROTO_ICMPV6, l4_len)));
+		net_store_be16(upper + 2, (uint16_t)(spec->bad_checksum ? csum ^ 0x5555 : csum));
+	} else if (spec->upper == IP_PROTO_TCP && l4_len >= 20) {
+		upper[16] = upper[17] = 0;
+		csum = net_csum_fold(net_csum_partial(upper, l4_len,
+						      net_csum_pseudo_v6(ip6->src, ip6->dst, IP_PROTO_TCP, l4_len)));
+		net_store_be16(upper + 16, (uint16_t)(spec->bad_checksum ? csum ^ 0x5555 : csum));
+	}
+	return ETHER_HDR_LEN + (uint32_t)sizeof(*ip6) + spec->ext_len + l4_len;
+}
+
+bool harness_tx_ipv6(const struct harness *h, uint32_t i, struct harness_ip6_frame *out)
+{
+	const uint8_t *f;
+	const struct ipv6_header *ip6;
+
+	memset(out, 0, sizeof(*out));
+	if (i >= h->tx_count)
+		return false;
+	f = h->tx[i].data;
+	ip6 = (const struct ipv6_header *)(f + ETHER_HDR_LEN);
+	if (h->tx[i].len < ETHER_HDR_LEN + sizeof(*ip6) || net_load_be16(f + 12) != ETHER_TYPE_IPV6 ||
+	    (net_load_be32(&ip6->version_class_flow) >> 28) != 6)
+		return false;
+	memcpy(out->eth_dst, f, 6);
+	memcpy(out->eth_src, f + 6, 6);
+	memcpy(out->src, ip6->src, 16);
+	memcpy(out->dst, ip6->dst, 16);
+	out->hop_limit = ip6->hop_limit;
+	out->next_header = ip6->next_header;
+	out->payload_len = net_load_be16(&ip6->payload_length);
+	out->l4 = (const uint8_t *)(ip6 + 1);
+	out->l4_len = h->tx[i].len - ETHER_HDR_LEN - (uint32_t)sizeof(*ip6);
+	out->checksum_ok = out->payload_len <= out->l4_len &&
+			   (out->next_header == IP_PROTO_ICMPV6 || out->next_header == IP_PROTO_TCP) &&
+			   net_csum_fold(net_csum_partial(out->l4, out->payload_len,
+							  net_csum_pseudo_v6(ip6->src, ip6->dst, out->next_header,
+									     out->payload_len))) == 0;
+	return true;
+}
+
 uint32_t harness_build_tcp(struct harness *h, uint8_t *frame, uint16_t src_port, uint16_t dst_port, uint8_t flags,
 			   uint32_t seq, uint32_t ack, uint16_t window, const struct harness_tcp_opts *opts,
 			   const void *payload, uint32_t payload_len)
@@ -299,6 +414,9 @@ uint32_t harness_build_tcp(struct harness *h, uint8_t *frame, uint16_t src_port,
 	uint8_t *o = (uint8_t *)(th + 1);
 	uint32_t olen = 0, tcp_len;
 
+	if (h->client_v6) /* TCP header and options built where IPv6 puts them, then wrapped */
+		th = (struct tcp_header *)(frame + ETHER_HDR_LEN + sizeof(struct ipv6_header));
+	o = (uint8_t *)(th + 1);
 	memcpy(eth->dst, h->ns.mac, 6);
 	memcpy(eth->src, h->client_mac, 6);
 	eth->type = htons(ETHER_TYPE_IPV4);
@@ -320,6 +438,27 @@ uint32_t harness_build_tcp(struct harness *h, uint8_t *frame, uint16_t src_port,
 		}
 	}
 	tcp_len = (uint32_t)sizeof(*th) + olen;
+	if (h->client_v6) {
+		struct harness_ip6_spec spec = {.upper = IP_PROTO_TCP};
+		uint8_t *l4 = malloc(tcp_len + payload_len);
+		uint32_t len;
+
+		th->src_port = htons(src_port);
+		th->dst_port = htons(dst_port);
+		th->seq = htonl(seq);
+		th->ack = htonl(ack);
+		th->data_offset = (uint8_t)((tcp_len / 4) << 4);
+		th->flags = flags;
+		th->window = htons(window);
+		th->checksum = 0;
+		th->urgent = 0;
+		memcpy(l4, th, tcp_len);
+		if (payload_len)
+			memcpy(l4 + tcp_len, payload, payload_len);
+		len = harness_build_ipv6(h, frame, &spec, l4, tcp_len + payload_len);
+		free(l4);
+		return len;
+	}
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = 0x45;
 	ip->total_length = htons((uint16_t)(sizeof(*ip) + tcp_len + payload_len));
@@ -360,15 +499,37 @@ void harness_send_tcp(struct harness *h, uint16_t src_port, uint16_t dst_port, u
 
 bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment *seg)
 {
-	const uint8_t *f = h->tx[i].data;
-	const struct ipv4_header *ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
+	const uint8_t *f;
+	const struct ipv4_header *ip;
 	const struct tcp_header *th;
 	struct tcp_segment parsed;
+	struct harness_ip6_frame f6;
 	uint32_t ip_len, tcp_hlen;
 
 	memset(seg, 0, sizeof(*seg));
 	if (i >= h->tx_count)
 		return false;
+	f = h->tx[i].data;
+	ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
+	if (harness_tx_ipv6(h, i, &f6)) {
+		if (f6.next_header != IP_PROTO_TCP || f6.payload_len < 20 || f6.payload_len > f6.l4_len)
+			return false;
+		th = (const struct tcp_header *)f6.l4;
+		tcp_hlen = (uint32_t)(th->data_offset >> 4) * 4;
+		seg->flags = th->flags;
+		seg->seq = ntohl(th->seq);
+		seg->ack = ntohl(th->ack);
+		seg->window = ntohs(th->window);
+		seg->dst_port = ntohs(th->dst_port);
+		seg->payload_len = f6.payload_len - tcp_hlen;
+		seg->payload = (const uint8_t *)th + tcp_hlen;
+		seg->checksum_ok = f6.checksum_ok;
+		parsed.th = th;
+		tcp_parse_options(th, &parsed);
+		seg->opt_mss = parsed.opt_mss;
+		seg->opt_wscale = parsed.opt_wscale;
+		return true;
+	}
 	if (h->tx[i].len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
 	    ip->protocol != IP_PROTO_TCP)
 		return false;
@@ -397,7 +558,10 @@ struct tcp_conn *harness_conn(struct harness *h, uint16_t client_port)
 	struct tcp_flow flow;
 
 	memset(&flow, 0, sizeof(flow));
-	net_addr_v4(&flow.remote, h->client_ip);
+	if (h->client_v6)
+		net_addr_v6(&flow.remote, h->client_ip6);
+	else
+		net_addr_v4(&flow.remote, h->client_ip);
 	flow.remote_port = htons(client_port);
 	flow.local_port = htons(h->server_port);
 	return tcp_conn_lookup(h->ns.tcp, &flow);
