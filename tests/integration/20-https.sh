@@ -175,6 +175,7 @@ for what in "garbage ClientHello" "truncated record" "stalled handshake"; do
 done
 sed 's/^/# /' "$WORK/bad.txt" | grep stalled
 wait $parallel
+echo "# parallel download: $(tr '\n' ' ' <"$WORK/parallel.txt")"
 check "the parallel download went on, byte-exact" [ "$(sha "$WORK/parallel.out")" = "$want_big" ]
 check "the handshake failures were counted ($(counter tls_handshakes_failed) failed)" \
   [ "$(counter tls_handshakes_failed)" -ge $((failed_before + 2)) ]
