@@ -28,6 +28,8 @@ enum config_type {
 	CONFIG_IPV4,
 	CONFIG_IPV6,
 	CONFIG_LCORE_LIST,
+	CONFIG_STRING_LIST,     /* char[max][size] at offset, uint32_t count at count_offset; a
+				 * single string is a list of one */
 };
 
 struct config_key {
@@ -38,14 +40,18 @@ struct config_key {
 	uint64_t min, max;      /* CONFIG_UINT (inclusive) */
 	const char *default_value;
 	const char *help;
+	size_t count_offset;    /* CONFIG_STRING_LIST: the entry count */
 };
 
 #define DP(field) offsetof(struct sluice_config, dataplane.field)
 #define CTL(field) offsetof(struct sluice_config, control.field)
-#define STRN(path, off, sz, def, help) {path, CONFIG_STRING, off, sz, 0, 0, def, help}
-#define UINT(path, off, lo, hi, def, help) {path, CONFIG_UINT, off, 0, lo, hi, def, help}
-#define BOOL(path, off, def, help) {path, CONFIG_BOOL, off, 0, 0, 1, def, help}
+#define STRN(path, off, sz, def, help) {path, CONFIG_STRING, off, sz, 0, 0, def, help, 0}
+#define UINT(path, off, lo, hi, def, help) {path, CONFIG_UINT, off, 0, lo, hi, def, help, 0}
+#define BOOL(path, off, def, help) {path, CONFIG_BOOL, off, 0, 0, 1, def, help, 0}
 
+#define DP_STRLIST(path, field, help)                                                              \
+	{path, CONFIG_STRING_LIST, DP(field), sizeof(((struct dataplane_config *)0)->field[0]), 0,           \
+	 ARRAY_SIZE(((struct dataplane_config *)0)->field), "[]", help, DP(field##_count)}
 #define DP_STR(path, field, def, help) \
 	STRN(path, DP(field), sizeof(((struct dataplane_config *)0)->field), def, help)
 #define CTL_STR(path, field, def, help) \
@@ -78,7 +84,7 @@ static const struct config_key config_keys[] = {
 
 	/* dataplane.eal */
 	{"dataplane.eal.lcores", CONFIG_LCORE_LIST, DP(lcores), 0, 0, 1023, "[1]",
-	 "worker lcore ids, one per port queue (list of integers)"},
+	 "worker lcore ids, one per port queue (list of integers)", 0},
 	UINT("dataplane.eal.main_lcore", DP(main_lcore), 0, 1023, "0",
 	     "lcore of the main thread (command socket, stats, page-in helpers)"),
 	BOOL("dataplane.eal.hugepages", DP(hugepages), "true",
@@ -89,10 +95,10 @@ static const struct config_key config_keys[] = {
 	       "EAL --file-prefix: lets several DPDK processes share a machine"),
 
 	/* dataplane.net */
-	{"dataplane.net.ipv4", CONFIG_IPV4, DP(ipv4), 0, 0, 0, "198.18.0.1", "IPv4 service address"},
+	{"dataplane.net.ipv4", CONFIG_IPV4, DP(ipv4), 0, 0, 0, "198.18.0.1", "IPv4 service address", 0},
 	UINT("dataplane.net.ipv4_prefix_len", DP(ipv4_prefix_len), 1, 32, "24",
 	     "prefix length of the IPv4 subnet on the port"),
-	{"dataplane.net.ipv6", CONFIG_IPV6, DP(ipv6), 0, 0, 0, "fd5c::1", "IPv6 service address"},
+	{"dataplane.net.ipv6", CONFIG_IPV6, DP(ipv6), 0, 0, 0, "fd5c::1", "IPv6 service address", 0},
 	UINT("dataplane.net.ipv6_prefix_len", DP(ipv6_prefix_len), 1, 128, "64",
 	     "prefix length of the IPv6 subnet on the port"),
 	BOOL("dataplane.net.ipv6_enabled", DP(ipv6_enabled), "true", "serve over IPv6 too"),
@@ -151,6 +157,29 @@ static const struct config_key config_keys[] = {
 	     "largest request head accepted, bytes"),
 	DP_STR("dataplane.http.server_name", http_server_name, "sluice", "Server header value"),
 
+	/* dataplane.tls */
+	DP_STRLIST("dataplane.tls.certificate_chains", tls_certificate_chains,
+		   "PEM certificate chains (leaf first), RSA or ECDSA; chosen by the client's SNI among "
+		   "each certificate's DNS names, the first one when none matches; none = no HTTPS"),
+	DP_STRLIST("dataplane.tls.certificate_keys", tls_certificate_keys,
+		   "PEM private keys, one per certificate chain, in the same order"),
+	DP_STR("dataplane.tls.aead_engine", tls_aead_engine, "ipsec-mb",
+	       "AES-GCM engine of the record layer: ipsec-mb, or openssl (also the fallback when "
+	       "ipsec-mb cannot run on this CPU)"),
+	DP_STR("dataplane.tls.ticket_key_file", tls_ticket_key_file, "",
+	       "session ticket keys: 1 to 4 keys of 80 bytes (name 16, AES 32, HMAC 32), the first "
+	       "encrypts; empty = random keys at start; rotate with sluice-dpctl ticket-keys"),
+	UINT("dataplane.tls.max_handshakes", DP(tls_max_handshakes), 1, 65536, "64",
+	     "TLS handshakes in progress at once per lcore (OpenSSL holds ~50 KiB each); more wait "
+	     "in a queue"),
+	UINT("dataplane.tls.handshakes_per_iteration", DP(tls_handshakes_per_iteration), 1, 1024, "1",
+	     "handshakes an lcore starts per loop iteration (each costs a signature: ~0.7 ms ECDSA, "
+	     "~2 ms RSA-2048), so that a burst cannot starve established connections"),
+	UINT("dataplane.tls.handshake_timeout_ms", DP(tls_handshake_timeout_ms), 100, 600000, "10000",
+	     "time from the TCP handshake to the end of the TLS handshake, queueing included, ms"),
+	UINT("dataplane.tls.receive_buffers", DP(tls_receive_buffers), 16, 1048576, "1024",
+	     "16 KiB buffers per lcore for incomplete records and queued ClientHellos"),
+
 	/* dataplane.api */
 	DP_STR("dataplane.api.stats_path", stats_path, "/dev/shm/sluice-stats",
 	       "shared-memory stats segment the control plane reads"),
@@ -174,6 +203,7 @@ static const char *config_type_name(enum config_type type)
 	case CONFIG_IPV4: return "IPv4 address";
 	case CONFIG_IPV6: return "IPv6 address";
 	case CONFIG_LCORE_LIST: return "list of integers";
+	case CONFIG_STRING_LIST: return "list of strings";
 	}
 	return "?";
 }
@@ -238,6 +268,29 @@ static int config_store_text(const struct config_key *key, const char *text, str
 		if (inet_pton(AF_INET6, text, slot) != 1)
 			return config_fail(err, err_len, name, line, "%s: '%s' is not an IPv6 address", key->path, text);
 		return 0;
+	case CONFIG_STRING_LIST: {
+		/* Defaults are written "[]" (or "[a, b]", no quoting). */
+		uint32_t *count = (uint32_t *)(void *)((char *)cfg + key->count_offset);
+		const char *p = text;
+
+		*count = 0;
+		while (*p) {
+			size_t n;
+
+			while (*p == '[' || *p == ' ' || *p == ',' || *p == ']')
+				p++;
+			n = strcspn(p, ",]");
+			if (!n)
+				break;
+			if (*count >= key->max || n >= key->size)
+				return config_fail(err, err_len, name, line, "%s: bad list '%s'", key->path, text);
+			memcpy((char *)slot + (size_t)*count * key->size, p, n);
+			((char *)slot)[(size_t)*count * key->size + n] = 0;
+			(*count)++;
+			p += n;
+		}
+		return 0;
+	}
 	case CONFIG_LCORE_LIST: {
 		/* Defaults are written "[a, b]". */
 		struct dataplane_config *dp = &cfg->dataplane;
@@ -324,6 +377,43 @@ static int config_store_setting(const struct config_key *key, config_setting_t *
 			return config_fail(err, err_len, name, line, "%s: expected true or false", key->path);
 		*(bool *)((char *)cfg + key->offset) = config_setting_get_bool(s);
 		return 0;
+	case CONFIG_STRING_LIST: {
+		uint32_t *count = (uint32_t *)(void *)((char *)cfg + key->count_offset);
+		char *slot = (char *)cfg + key->offset;
+		int n = config_setting_length(s);
+
+		if (type == CONFIG_TYPE_STRING) { /* one entry written without brackets */
+			const char *v = config_setting_get_string(s);
+
+			if (strlen(v) >= key->size)
+				return config_fail(err, err_len, name, line, "%s: value longer than %zu bytes", key->path,
+						   key->size - 1);
+			strcpy(slot, v);
+			*count = 1;
+			return 0;
+		}
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+			return config_fail(err, err_len, name, line, "%s: expected a list like [\"a\", \"b\"]",
+					   key->path);
+		if (n > (int)key->max)
+			return config_fail(err, err_len, name, line, "%s: at most %u entries", key->path,
+					   (unsigned)key->max);
+		*count = 0;
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			const char *v = config_setting_get_string(e);
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING || !v)
+				return config_fail(err, err_len, name, line, "%s: entry %d is not a string in quotes",
+						   key->path, i);
+			if (strlen(v) >= key->size)
+				return config_fail(err, err_len, name, line, "%s: entry %d longer than %zu bytes",
+						   key->path, i, key->size - 1);
+			strcpy(slot + (size_t)i * key->size, v);
+			(*count)++;
+		}
+		return 0;
+	}
 	case CONFIG_LCORE_LIST: {
 		struct dataplane_config *dp = &cfg->dataplane;
 		int n = config_setting_length(s);
@@ -415,6 +505,13 @@ static int config_check_consistency(const struct sluice_config *cfg, const char 
 		return config_fail(err, err_len, name, 0, "dataplane.tcp.rto_min_ms exceeds rto_max_ms");
 	if (!dp->store_root[0])
 		return config_fail(err, err_len, name, 0, "dataplane.service.store_root: must not be empty");
+	if (dp->tls_certificate_chains_count != dp->tls_certificate_keys_count)
+		return config_fail(err, err_len, name, 0,
+				   "dataplane.tls.certificate_keys: %u keys for %u certificate chains (one each)",
+				   dp->tls_certificate_keys_count, dp->tls_certificate_chains_count);
+	if (strcmp(dp->tls_aead_engine, "ipsec-mb") && strcmp(dp->tls_aead_engine, "openssl"))
+		return config_fail(err, err_len, name, 0, "dataplane.tls.aead_engine: '%s' is not ipsec-mb or openssl",
+				   dp->tls_aead_engine);
 	return 0;
 }
 

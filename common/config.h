@@ -28,6 +28,7 @@
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_CORS_ORIGINS_MAX 16
 #define CONFIG_CORS_ORIGIN_MAX 128
+#define CONFIG_TLS_CERTIFICATES_MAX 8
 
 struct dataplane_config {
 	/* Port. */
@@ -92,6 +93,18 @@ struct dataplane_config {
 	uint32_t http_header_timeout_ms;
 	uint32_t http_max_request_bytes;
 	char http_server_name[CONFIG_NAME_MAX];
+
+	/* TLS (HTTPS on service.https_port). */
+	char tls_certificate_chains[CONFIG_TLS_CERTIFICATES_MAX][CONFIG_PATH_MAX]; /* PEM, leaf first */
+	uint32_t tls_certificate_chains_count;
+	char tls_certificate_keys[CONFIG_TLS_CERTIFICATES_MAX][CONFIG_PATH_MAX];   /* PEM, same order */
+	uint32_t tls_certificate_keys_count;
+	char tls_aead_engine[CONFIG_NAME_MAX];      /* "ipsec-mb" or "openssl" */
+	char tls_ticket_key_file[CONFIG_PATH_MAX];  /* "" = random keys at start */
+	uint32_t tls_max_handshakes;                /* in progress at once, per lcore */
+	uint32_t tls_handshakes_per_iteration;      /* started per loop iteration, per lcore */
+	uint32_t tls_handshake_timeout_ms;
+	uint32_t tls_receive_buffers;               /* per lcore */
 
 	/* Outside interfaces. */
 	char stats_path[CONFIG_PATH_MAX];      /* shared-memory stats segment */

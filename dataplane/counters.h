@@ -19,7 +19,7 @@
 	C(loop_iterations) C(busy_cycles) C(idle_cycles)                                 \
 	/* port */                                                                       \
 	C(rx_packets) C(rx_bytes) C(tx_packets) C(tx_bytes) C(tx_dropped_packets)        \
-	C(tx_queue_full)                                                                 \
+	C(tx_queue_full) C(tx_segmented_packets) C(tx_kicks)                             \
 	C(mbuf_alloc_failed)                                                             \
 	/* ethernet and IP input: drops by reason */                                     \
 	C(rx_drop_runt) C(rx_drop_not_our_mac) C(rx_drop_ethertype)                      \
@@ -76,6 +76,21 @@
 	C(http_responses_4xx) C(http_responses_5xx) C(http_responses_404)                \
 	C(http_request_too_large) C(http_bad_request) C(http_header_timeouts)            \
 	C(http_keepalive_timeouts) C(http_body_bytes) C(http_no_session_memory)    \
+	/* TLS (dataplane/tls/tls_app.c): handshakes, queueing, records, alerts */       \
+	C(tls_handshakes_started) C(tls_handshakes_completed) C(tls_handshakes_failed)   \
+	C(tls_handshakes_resumed) C(tls_handshakes_timed_out) C(tls_handshakes_tls13)    \
+	C(tls_handshakes_tls12) G(tls_handshakes_active) G(tls_handshake_queue_depth)    \
+	C(tls_handshakes_queued) C(tls_handshake_queue_wait_us)                          \
+	C(tls_handshake_queue_wait_le_1ms) C(tls_handshake_queue_wait_le_10ms)           \
+	C(tls_handshake_queue_wait_le_100ms) C(tls_handshake_queue_wait_le_1s)           \
+	G(tls_handshake_queue_wait_max_us) G(tls_sessions_active)                        \
+	C(tls_records_sealed) C(tls_records_resealed) C(tls_records_opened)              \
+	C(tls_produce_bytes) C(tls_produce_cycles) C(tls_spill_bytes)                    \
+	C(tls_plaintext_received_bytes) C(tls_alerts_sent) C(tls_alerts_received)        \
+	C(tls_close_notify_sent) C(tls_close_notify_received) C(tls_bad_record_mac)      \
+	C(tls_key_updates_received) C(tls_renegotiations_refused)                        \
+	C(tls_append_deferred) C(tls_receive_buffers_exhausted)                          \
+	C(tls_sessions_exhausted) C(tls_handshake_output_overflow)                       \
 	/* commands applied from the control plane */                                  \
 	C(commands_applied) G(catalog_version) G(admission_state)
 

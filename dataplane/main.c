@@ -2,9 +2,10 @@
  *
  * main.c: sluice-dataplane — start, run, stop.
  *
- * Start (control path, in order): config → EAL → catalog → port → stats segment → one worker
- * per queue (network stack, TCP, HTTP) → launch the workers. The main lcore then only keeps
- * the stats heartbeat (and, later, the command socket) while the workers run their loops.
+ * Start (control path, in order): config → EAL → catalog → port → stats segment → TLS (the
+ * AEAD engine, session-ticket keys, OpenSSL server contexts: shared by every lcore) → one
+ * worker per queue (network stack, TCP, HTTP, the HTTPS transport) → launch the workers. The
+ * main lcore then keeps the stats heartbeat and the command socket while the workers run.
  * SIGINT/SIGTERM set the quit flag; workers reset their connections and stop; teardown runs
  * in reverse order through one cleanup path. Only main() exits.
  */
@@ -34,12 +35,18 @@
 #include "steering.h"
 #include "store/catalog.h"
 #include "tcp/tcp.h"
+#include "ticket_key_file.h"
+#include "tls/tls_aead.h"
+#include "tls/tls_app.h"
+#include "tls/tls_handshake.h"
+#include "tls/tls_ticket.h"
 #include "worker.h"
 
 #define STATS_PUBLISH_PERIOD_US 5000
 #define EAL_ARGS_MAX 32
 #define CATALOGS_PENDING_MAX (HTTP_CATALOG_GENERATIONS - 1)
 #define WORKER_COMMAND_TIMEOUT_US 1000000
+#define TICKET_ROTATION_TIMEOUT_MS 1000
 
 static volatile bool dataplane_quit;
 
@@ -81,6 +88,10 @@ struct dataplane {
 	struct worker *workers[CONFIG_LCORES_MAX];
 	uint32_t worker_count;
 	bool eal_ready;
+	/* HTTPS: shared by every lcore, NULL when there is no HTTPS listener. */
+	struct tls_handshake_server *tls_server;
+	struct tls_ticket_keyring *tls_ticket_keys;
+	const struct tls_aead_engine *tls_engine;
 };
 
 static int dataplane_eal_init(struct dataplane *dp, const char *argv0)
@@ -135,13 +146,109 @@ static int dataplane_eal_init(struct dataplane *dp, const char *argv0)
 	return 0;
 }
 
+static void dataplane_ticket_keys_convert(const struct sluice_cmd_ticket_keys *in, struct tls_ticket_keys *out)
+{
+	_Static_assert(sizeof(struct sluice_cmd_ticket_key) == sizeof(struct tls_ticket_key),
+		       "the command's ticket key is the ring's");
+	_Static_assert(SLUICE_CMD_TICKET_KEYS_MAX <= TLS_TICKET_KEYS_MAX, "ticket key counts");
+	memset(out, 0, sizeof(*out));
+	out->count = in->count;
+	for (uint32_t i = 0; i < in->count && i < SLUICE_CMD_TICKET_KEYS_MAX; i++) {
+		memcpy(out->keys[i].name, in->keys[i].name, sizeof(out->keys[i].name));
+		memcpy(out->keys[i].aes_key, in->keys[i].aes_key, sizeof(out->keys[i].aes_key));
+		memcpy(out->keys[i].hmac_key, in->keys[i].hmac_key, sizeof(out->keys[i].hmac_key));
+	}
+}
+
+/*
+ * HTTPS, control path: the AEAD engine (the configured one, else the next in the engine
+ * table that runs on this CPU), the ticket key ring (keys from the configured file, else
+ * random), the OpenSSL server contexts with every certificate.
+ */
+static int dataplane_tls_init(struct dataplane *dp)
+{
+	const struct dataplane_config *c = &dp->cfg.dataplane;
+	struct tls_handshake_certificate certificates[CONFIG_TLS_CERTIFICATES_MAX];
+	struct tls_handshake_server_config server = {
+		.certificates = certificates,
+		.certificate_count = c->tls_certificate_chains_count,
+	};
+	struct sluice_cmd_ticket_keys file_keys;
+	struct tls_ticket_keys keys;
+	struct tls_aead_worker *probe = NULL;
+	char err[512];
+	int rc;
+
+	if (!c->https_port)
+		return 0;
+	if (!c->tls_certificate_chains_count) {
+		log_warn("dataplane.service.https_port is %u but dataplane.tls.certificate_chains is empty: no HTTPS",
+			 c->https_port);
+		return 0;
+	}
+	dp->tls_engine = tls_aead_engine_find(c->tls_aead_engine);
+	rc = dp->tls_engine ? tls_aead_worker_create(dp->tls_engine, &probe) : -ENOENT;
+	for (const struct tls_aead_engine *const *e = tls_aead_engines; rc < 0 && *e; e++) {
+		log_warn("TLS: AEAD engine %s cannot run here (%s); trying %s", dp->tls_engine ? dp->tls_engine->name : "?",
+			 strerror(-rc), (*e)->name);
+		dp->tls_engine = *e;
+		rc = tls_aead_worker_create(dp->tls_engine, &probe);
+	}
+	if (rc < 0) {
+		log_err("TLS: no AEAD engine runs on this CPU: %s", strerror(-rc));
+		return rc;
+	}
+	log_info("TLS: AEAD engine %s (%s)", dp->tls_engine->name, tls_aead_worker_describe(probe));
+	tls_aead_worker_free(probe);
+
+	memset(&keys, 0, sizeof(keys));
+	if (c->tls_ticket_key_file[0]) {
+		rc = ticket_key_file_read(c->tls_ticket_key_file, &file_keys, err, sizeof(err));
+		if (rc < 0) {
+			log_err("dataplane.tls.ticket_key_file: %s", err);
+			return rc;
+		}
+		dataplane_ticket_keys_convert(&file_keys, &keys);
+		explicit_bzero(&file_keys, sizeof(file_keys));
+	} else {
+		keys.count = 1;
+		rc = tls_ticket_key_generate(&keys.keys[0]);
+		if (rc < 0) {
+			log_err("TLS: cannot generate a session ticket key: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	rc = tls_ticket_keyring_create(c->lcore_count, &keys, &dp->tls_ticket_keys);
+	explicit_bzero(&keys, sizeof(keys));
+	if (rc < 0) {
+		log_err("TLS: ticket key ring: %s", strerror(-rc));
+		return rc;
+	}
+	server.ticket_keys = dp->tls_ticket_keys;
+	for (uint32_t i = 0; i < c->tls_certificate_chains_count; i++)
+		certificates[i] = (struct tls_handshake_certificate){
+			.chain_file = c->tls_certificate_chains[i],
+			.key_file = c->tls_certificate_keys[i],
+			.server_names = NULL, /* the certificate's DNS names */
+		};
+	rc = tls_handshake_server_create(&server, &dp->tls_server, err, sizeof(err));
+	if (rc < 0) {
+		log_err("TLS: %s", err);
+		return rc;
+	}
+	log_info("TLS: %u certificate%s, session tickets from %s", c->tls_certificate_chains_count,
+		 c->tls_certificate_chains_count == 1 ? "" : "s",
+		 c->tls_ticket_key_file[0] ? c->tls_ticket_key_file : "a random key");
+	return 0;
+}
+
 static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct siphash_key secret)
 {
 	const struct dataplane_config *c = &dp->cfg.dataplane;
 	const struct tcp_cc_ops *cc = tcp_cc_find(c->tcp_cc);
 	struct tcp_settings ts = {
 		.max_connections = c->max_connections,
-		.app_size = (uint32_t)http_session_size(),
+		.app_size = (uint32_t)(dp->tls_server ? tls_app_area_size() : http_session_size()),
 		.rto_min_us = c->tcp_rto_min_ms * 1000,
 		.rto_max_us = c->tcp_rto_max_ms * 1000,
 		.rto_initial_us = c->tcp_rto_initial_ms * 1000,
@@ -203,7 +310,9 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 	memcpy(w->ns.ipv6, &c->ipv6, 16);
 	w->ns.ipv6_prefix_len = (uint8_t)c->ipv6_prefix_len;
 	w->ns.ipv6_enabled = c->ipv6_enabled;
-	w->ns.tx_offloads = dp->port.tx_offloads;
+	/* TCP sends bursts either way: the port segments them (TSO), or worker.c does. */
+	w->port_tx_offloads = dp->port.tx_offloads;
+	w->ns.tx_offloads = dp->port.tx_offloads | NET_TX_OFFLOAD_TCP_TSO | NET_TX_OFFLOAD_TCP_TSO6;
 	w->ns.lcore_id = w->lcore_id;
 	w->ns.queue_id = index;
 	w->ns.now_us = 1;
@@ -221,6 +330,31 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 	if (rc) {
 		log_err("worker %u: cannot listen on port %u: %s", index, c->http_port, strerror(-rc));
 		return rc;
+	}
+	if (dp->tls_server) {
+		struct tls_app_settings tls = {
+			.engine = dp->tls_engine,
+			.server = dp->tls_server,
+			.ticket_keys = dp->tls_ticket_keys,
+			.ticket_reader = index,
+			.sessions = c->max_connections,
+			.receive_buffers = c->tls_receive_buffers,
+			.max_handshakes = c->tls_max_handshakes,
+			.handshakes_per_iteration = c->tls_handshakes_per_iteration,
+			.handshake_timeout_us = c->tls_handshake_timeout_ms * 1000,
+		};
+
+		w->tls = tls_app_create(&tls);
+		if (!w->tls) {
+			log_err("worker %u: cannot create its TLS state: %s", index, strerror(errno));
+			return -ENOMEM;
+		}
+		rc = tcp_listen(w->ns.tcp, (uint16_t)c->https_port, &tls_app_ops, cc,
+				http_server_listener(w->http, &tls_transport, w->tls));
+		if (rc) {
+			log_err("worker %u: cannot listen on port %u: %s", index, c->https_port, strerror(-rc));
+			return rc;
+		}
 	}
 	http_server_tick(w->http, &w->ns);
 	log_info("worker %u on lcore %u: queue %u, %u connections of %u bytes", index, w->lcore_id, index,
@@ -332,6 +466,41 @@ static uint32_t dataplane_catalog_reload(struct dataplane *dp, const struct slui
 	return sizeof(*reply);
 }
 
+/* Session ticket keys for every lcore: published at once, the old table freed after each
+ * lcore passed a quiescent state (tls_ticket.h). */
+static uint32_t dataplane_ticket_keys_set(struct dataplane *dp, const uint8_t *payload, struct sluice_cmd_result *result)
+{
+	struct sluice_cmd_ticket_keys req;
+	struct tls_ticket_keys keys;
+	int rc;
+
+	memcpy(&req, payload, sizeof(req));
+	if (!dp->tls_ticket_keys) {
+		result->status = -ENOTCONN;
+		snprintf(result->message, sizeof(result->message), "no HTTPS listener: no ticket keys to replace");
+	} else if (req.count < 1 || req.count > SLUICE_CMD_TICKET_KEYS_MAX) {
+		result->status = -EINVAL;
+		snprintf(result->message, sizeof(result->message), "%u ticket keys: 1 to %d expected", req.count,
+			 SLUICE_CMD_TICKET_KEYS_MAX);
+	} else {
+		dataplane_ticket_keys_convert(&req, &keys);
+		rc = tls_ticket_keyring_replace(dp->tls_ticket_keys, &keys, TICKET_ROTATION_TIMEOUT_MS);
+		explicit_bzero(&keys, sizeof(keys));
+		if (rc == -ETIMEDOUT)
+			rc = 0; /* published; the old table is freed by a later rotation */
+		result->status = rc;
+		if (rc)
+			snprintf(result->message, sizeof(result->message), "ticket keys not replaced: %s",
+				 rc == -EBUSY ? "an lcore still holds the keys before the last ones" : strerror(-rc));
+		else
+			snprintf(result->message, sizeof(result->message), "%u ticket key%s in use", req.count,
+				 req.count == 1 ? "" : "s");
+		log_info("session ticket keys: %s", result->message);
+	}
+	explicit_bzero(&req, sizeof(req));
+	return 0;
+}
+
 static uint64_t dataplane_published_total(struct dataplane *dp, enum dp_counter_id id)
 {
 	uint64_t total = 0;
@@ -349,11 +518,13 @@ static uint32_t dataplane_command(void *ctx, uint16_t type, const uint8_t *paylo
 		[SLUICE_CMD_CATALOG_RELOAD] = sizeof(struct sluice_cmd_catalog_reload),
 		[SLUICE_CMD_ADMISSION_SET] = sizeof(struct sluice_cmd_admission),
 		[SLUICE_CMD_STATUS] = 0,
+		[SLUICE_CMD_SIGN_KEYS_SET] = UINT32_MAX, /* not served here yet */
+		[SLUICE_CMD_TICKET_KEYS_SET] = sizeof(struct sluice_cmd_ticket_keys),
 	};
 	struct dataplane *dp = ctx;
 
 	(void)reply_max; /* every reply struct is far smaller than a message */
-	if (type == 0 || type >= ARRAY_SIZE(request_size)) {
+	if (type == 0 || type >= ARRAY_SIZE(request_size) || request_size[type] == UINT32_MAX) {
 		result->status = -EOPNOTSUPP;
 		snprintf(result->message, sizeof(result->message), "unknown command type %u", type);
 		return 0;
@@ -402,6 +573,8 @@ static uint32_t dataplane_command(void *ctx, uint16_t type, const uint8_t *paylo
 		}
 		return 0;
 	}
+	case SLUICE_CMD_TICKET_KEYS_SET:
+		return dataplane_ticket_keys_set(dp, payload, result);
 	case SLUICE_CMD_STATUS: {
 		struct sluice_cmd_status_reply *r = (struct sluice_cmd_status_reply *)reply;
 
@@ -425,10 +598,13 @@ static void dataplane_cleanup(struct dataplane *dp)
 			continue;
 		if (w->ns.tcp)
 			tcp_stack_destroy(&w->ns, w->ns.tcp);
+		tls_app_destroy(w->tls); /* after TCP released its connections */
 		http_server_destroy(w->http);
 		neigh_table_free(w->ns.neigh);
 		rte_free(w);
 	}
+	tls_handshake_server_free(dp->tls_server);
+	tls_ticket_keyring_free(dp->tls_ticket_keys);
 	command_socket_close(&dp->commands);
 	stats_segment_destroy(&dp->stats);
 	port_close(&dp->port);
@@ -530,6 +706,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	rc = 1;
+	if (dataplane_tls_init(&dp))
+		goto cleanup;
 	for (uint32_t i = 0; i < dp.cfg.dataplane.lcore_count; i++) {
 		dp.worker_count = i + 1;
 		if (dataplane_worker_create(&dp, i, secret))
@@ -544,9 +722,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!dataplane_quit)
-		log_info("serving %s:%u over %s (%u worker%s)", inet_ntoa(dp.cfg.dataplane.ipv4),
-			 dp.cfg.dataplane.http_port, dp.cfg.dataplane.port_iface, dp.worker_count,
-			 dp.worker_count == 1 ? "" : "s");
+		log_info("serving %s:%u%s over %s (%u worker%s)", inet_ntoa(dp.cfg.dataplane.ipv4),
+			 dp.cfg.dataplane.http_port, dp.tls_server ? " and HTTPS" : "", dp.cfg.dataplane.port_iface,
+			 dp.worker_count, dp.worker_count == 1 ? "" : "s");
 	while (!dataplane_quit) {
 		stats_heartbeat(&dp.stats);
 		command_socket_poll(&dp.commands, 100, dataplane_command, &dp);

@@ -6,9 +6,11 @@
  * TX: frames are collected in tx_pending and handed to the PMD once per iteration (or when
  * the array fills). Whatever the PMD does not take stays pending for the next iteration; while
  * the array is full, tx_room() is 0 and TCP holds its data back (it never drops a segment it
- * built). Payload: copied from the stream source straight into the mbuf data (one pass; on
- * af_xdp that mbuf is the UMEM frame the kernel reads). With TSO the payload spans a chain of
- * mbufs and the port segments it; otherwise TCP already cut it to one MSS.
+ * built). Payload: produced by the stream source straight into the mbuf data (one pass; on
+ * af_xdp that mbuf is the UMEM frame the kernel reads), for a whole burst in one call when the
+ * application has stream_produce_iov. TCP always sends bursts of up to ~64 KB: with TSO the
+ * payload spans a chain of mbufs and the port segments it; without TSO for the family
+ * (af_xdp; IPv6 on tap) the burst is cut into one frame per MSS here (software segmentation).
  */
 #include "worker.h"
 
@@ -24,6 +26,7 @@
 #include "stats.h"
 #include "store/catalog.h"
 #include "tcp/tcp.h"
+#include "tls/tls_app.h"
 
 static struct worker *worker_of(struct net_stack *ns)
 {
@@ -79,6 +82,29 @@ static void worker_queue(struct worker *w, struct rte_mbuf *m)
 	w->tx_pending[w->tx_count++] = m;
 }
 
+/*
+ * af_xdp in copy mode (a veth, kernel NICs without zero copy) transmits what the PMD put in
+ * the socket's TX ring only when the PMD kicks the kernel (sendto), which DPDK 22.11 does at the
+ * end of each tx_burst. The kernel sends as much as the socket's send budget allows (each skb
+ * stays charged to the socket until the receiver frees it) and leaves the rest in the ring.
+ * With nothing new to send, nothing kicks again until TCP's retransmission timer fires, and
+ * several connections at once stall on their own ACK clock (seen on the lab veth from four
+ * parallel downloads on). So for a while after the last transmission an idle iteration kicks
+ * the ring with a burst of zero packets, at most once per kick period; for other PMDs that is
+ * a no-op.
+ */
+#define WORKER_TX_KICK_WINDOW_US 200000 /* after the last frame queued */
+#define WORKER_TX_KICK_PERIOD_US 50
+
+static void worker_tx_kick(struct worker *w, uint64_t now_tsc)
+{
+	if (now_tsc - w->last_tx_tsc > w->tsc_per_us * WORKER_TX_KICK_WINDOW_US || now_tsc < w->next_kick_tsc)
+		return;
+	w->next_kick_tsc = now_tsc + w->tsc_per_us * WORKER_TX_KICK_PERIOD_US;
+	(void)rte_eth_tx_burst(w->port_id, w->queue_id, w->tx_pending, 0);
+	COUNTER_INC(&w->ns.counters, tx_kicks);
+}
+
 static uint8_t *worker_frame_alloc(struct net_stack *ns, void **frame, uint32_t len)
 {
 	struct worker *w = worker_of(ns);
@@ -122,11 +148,11 @@ static uint32_t worker_tx_room(struct net_stack *ns)
 }
 
 /* TCP checksum in software over the header (in the first mbuf) and the payload chain. */
-static void worker_tcp_checksum_sw(const struct net_tcp_tx *tx, struct rte_mbuf *m)
+static void worker_tcp_checksum_sw(const struct net_tcp_tx *tx, struct rte_mbuf *m, uint32_t payload_len)
 {
 	uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
 	struct tcp_header *th = (struct tcp_header *)(base + tx->l2_len + tx->l3_len);
-	uint32_t l4_len = tx->l4_len + tx->payload_len;
+	uint32_t l4_len = tx->l4_len + payload_len;
 	uint64_t sum;
 	size_t offset;
 
@@ -148,59 +174,12 @@ static void worker_tcp_checksum_sw(const struct net_tcp_tx *tx, struct rte_mbuf 
 	net_store_be16(&th->checksum, net_csum_fold(sum));
 }
 
-static int worker_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
+/* Checksums of a packet whose headers are final: offloaded where the port can, else here. */
+static void worker_tcp_finish(struct net_stack *ns, const struct net_tcp_tx *tx, struct rte_mbuf *head,
+			      uint32_t payload_len, uint16_t tso_segment_size)
 {
-	struct worker *w = worker_of(ns);
-	const struct tcp_app_ops *app = ns->tcp->listeners[tx->conn->listener].app;
-	struct rte_mbuf *head, *last;
-	uint32_t remaining = tx->payload_len, chunk;
-	uint64_t offset = tx->stream_offset;
-	uint8_t *p;
-	int rc;
+	uint8_t *p = rte_pktmbuf_mtod(head, uint8_t *);
 
-	if (w->tx_count == WORKER_TX_PENDING)
-		return -ENOBUFS;
-	head = rte_pktmbuf_alloc(w->pool);
-	if (!head) {
-		COUNTER_INC(&ns->counters, mbuf_alloc_failed);
-		return -ENOBUFS;
-	}
-	p = rte_pktmbuf_mtod(head, uint8_t *);
-	memcpy(p, tx->hdr, tx->hdr_len);
-	chunk = SLUICE_MIN(remaining, (uint32_t)rte_pktmbuf_tailroom(head) - tx->hdr_len);
-	rc = app->stream_produce(ns, tx->conn, offset, chunk, p + tx->hdr_len);
-	if (rc < 0)
-		goto fail;
-	head->data_len = (uint16_t)(tx->hdr_len + chunk);
-	head->pkt_len = tx->hdr_len + tx->payload_len;
-	head->nb_segs = 1;
-	remaining -= chunk;
-	offset += chunk;
-	last = head;
-	while (remaining) {
-		struct rte_mbuf *seg;
-
-		if (head->nb_segs >= w->tx_segments_max) {
-			rc = -EMSGSIZE; /* TCP asked for more than the port can take in one packet */
-			goto fail;
-		}
-		seg = rte_pktmbuf_alloc(w->pool);
-		if (!seg) {
-			COUNTER_INC(&ns->counters, mbuf_alloc_failed);
-			rc = -ENOBUFS;
-			goto fail;
-		}
-		chunk = SLUICE_MIN(remaining, (uint32_t)rte_pktmbuf_tailroom(seg));
-		rc = app->stream_produce(ns, tx->conn, offset, chunk, rte_pktmbuf_mtod(seg, uint8_t *));
-		seg->data_len = (uint16_t)chunk;
-		last->next = seg;
-		last = seg;
-		head->nb_segs++;
-		if (rc < 0)
-			goto fail;
-		remaining -= chunk;
-		offset += chunk;
-	}
 	head->l2_len = tx->l2_len;
 	head->l3_len = tx->l3_len;
 	head->l4_len = tx->l4_len;
@@ -214,14 +193,159 @@ static int worker_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
 			head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
 			((struct ipv4_header *)l3)->checksum = 0;
 		}
-		if (tx->tso_segment_size) {
+		if (tso_segment_size) {
 			head->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
-			head->tso_segsz = tx->tso_segment_size;
+			head->tso_segsz = tso_segment_size;
 		}
 		th->checksum = tx->ipv6 ? rte_ipv6_phdr_cksum(l3, head->ol_flags) : rte_ipv4_phdr_cksum(l3, head->ol_flags);
 	} else {
-		worker_tcp_checksum_sw(tx, head);
+		worker_tcp_checksum_sw(tx, head, payload_len);
 	}
+}
+
+/* The payload for the data areas `dst`: one call for the whole burst when the application can
+ * produce into a scatter list (TLS: each record sealed once), else one call per buffer. */
+static int worker_produce(struct net_stack *ns, const struct tcp_app_ops *app, struct tcp_conn *c, uint64_t offset,
+			  const struct iovec *dst, unsigned count)
+{
+	int rc = 0;
+
+	if (app->stream_produce_iov)
+		return app->stream_produce_iov(ns, c, offset, dst, count);
+	for (unsigned i = 0; i < count && rc == 0; i++) {
+		rc = app->stream_produce(ns, c, offset, (uint32_t)dst[i].iov_len, dst[i].iov_base);
+		offset += dst[i].iov_len;
+	}
+	return rc;
+}
+
+/*
+ * Segmentation in software, for bursts on a port without TSO for this family (af_xdp, or
+ * IPv6 on tap): TCP hands over up to ~64 KB as on a TSO port, and the burst becomes one
+ * single-mbuf frame per segment here, each with its own headers (sequence number, IP length
+ * and id, PSH on the last one) and checksums. The payload of all of them is produced in one
+ * call. This is what lets the TLS record layer seal a whole burst in one pass on af_xdp.
+ */
+static int worker_tcp_send_segmented(struct worker *w, const struct net_tcp_tx *tx, const struct tcp_app_ops *app)
+{
+	struct net_stack *ns = &w->ns;
+	uint32_t mss = tx->tso_segment_size, count = (tx->payload_len + mss - 1) / mss;
+	struct rte_mbuf *m[WORKER_SEGMENTS_MAX];
+	struct iovec dst[WORKER_SEGMENTS_MAX];
+	const struct tcp_header *template_th = (const struct tcp_header *)(tx->hdr + tx->l2_len + tx->l3_len);
+	uint32_t seq = rte_be_to_cpu_32(template_th->seq);
+	int rc;
+
+	if (count > WORKER_SEGMENTS_MAX || mss + tx->hdr_len > (uint32_t)rte_pktmbuf_data_room_size(w->pool) -
+							      RTE_PKTMBUF_HEADROOM)
+		return -EMSGSIZE;
+	if (count > WORKER_TX_PENDING - w->tx_count)
+		return -ENOBUFS;
+	if (rte_pktmbuf_alloc_bulk(w->pool, m, count)) {
+		COUNTER_INC(&ns->counters, mbuf_alloc_failed);
+		return -ENOBUFS;
+	}
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t len = k + 1 < count ? mss : tx->payload_len - k * mss;
+		uint8_t *p = rte_pktmbuf_mtod(m[k], uint8_t *);
+
+		memcpy(p, tx->hdr, tx->hdr_len);
+		dst[k] = (struct iovec){p + tx->hdr_len, len};
+		m[k]->data_len = (uint16_t)(tx->hdr_len + len);
+		m[k]->pkt_len = m[k]->data_len;
+	}
+	rc = worker_produce(ns, app, tx->conn, tx->stream_offset, dst, count);
+	if (rc < 0) {
+		rte_pktmbuf_free_bulk(m, count);
+		return rc;
+	}
+	for (uint32_t k = 0; k < count; k++) {
+		uint8_t *p = rte_pktmbuf_mtod(m[k], uint8_t *);
+		struct tcp_header *th = (struct tcp_header *)(p + tx->l2_len + tx->l3_len);
+		uint32_t len = (uint32_t)dst[k].iov_len;
+
+		th->seq = rte_cpu_to_be_32(seq + k * mss);
+		if (k + 1 < count)
+			th->flags &= (uint8_t)~(TCP_FLAG_PSH | TCP_FLAG_FIN);
+		if (tx->ipv6) {
+			struct ipv6_header *ip6 = (struct ipv6_header *)(p + tx->l2_len);
+
+			ip6->payload_length = rte_cpu_to_be_16((uint16_t)(tx->l4_len + len));
+		} else {
+			struct ipv4_header *ip = (struct ipv4_header *)(p + tx->l2_len);
+
+			ip->total_length = rte_cpu_to_be_16((uint16_t)(tx->l3_len + tx->l4_len + len));
+			ip->id = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->id) + k));
+			ip->checksum = 0;
+			if (!(ns->tx_offloads & NET_TX_OFFLOAD_IPV4_CKSUM))
+				net_store_be16(&ip->checksum, net_csum_fold(net_csum_partial(ip, sizeof(*ip), 0)));
+		}
+		worker_tcp_finish(ns, tx, m[k], len, 0);
+		w->tx_pending[w->tx_count++] = m[k];
+	}
+	/* TCP numbered one IP id for the burst: the others are taken now. */
+	if (!tx->ipv6)
+		ns->ipv4_next_id = (uint16_t)(ns->ipv4_next_id + count - 1);
+	COUNTER_ADD(&ns->counters, tx_segmented_packets, count);
+	return 0;
+}
+
+static int worker_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
+{
+	struct worker *w = worker_of(ns);
+	const struct tcp_app_ops *app = ns->tcp->listeners[tx->conn->listener].app;
+	uint64_t hardware_tso = tx->ipv6 ? NET_TX_OFFLOAD_TCP_TSO6 : NET_TX_OFFLOAD_TCP_TSO;
+	struct rte_mbuf *head, *last;
+	struct iovec dst[WORKER_SEGMENTS_MAX];
+	uint32_t remaining = tx->payload_len, chunk;
+	unsigned count = 0;
+	uint8_t *p;
+	int rc;
+
+	if (tx->tso_segment_size && !(w->port_tx_offloads & hardware_tso))
+		return worker_tcp_send_segmented(w, tx, app);
+	if (w->tx_count == WORKER_TX_PENDING)
+		return -ENOBUFS;
+	head = rte_pktmbuf_alloc(w->pool);
+	if (!head) {
+		COUNTER_INC(&ns->counters, mbuf_alloc_failed);
+		return -ENOBUFS;
+	}
+	p = rte_pktmbuf_mtod(head, uint8_t *);
+	memcpy(p, tx->hdr, tx->hdr_len);
+	chunk = SLUICE_MIN(remaining, (uint32_t)rte_pktmbuf_tailroom(head) - tx->hdr_len);
+	dst[count++] = (struct iovec){p + tx->hdr_len, chunk};
+	head->data_len = (uint16_t)(tx->hdr_len + chunk);
+	head->pkt_len = tx->hdr_len + tx->payload_len;
+	head->nb_segs = 1;
+	remaining -= chunk;
+	last = head;
+	/* A TSO chain: every mbuf first, then the payload of all of them in one go. */
+	while (remaining) {
+		struct rte_mbuf *seg;
+
+		if (head->nb_segs >= w->tx_segments_max || count == WORKER_SEGMENTS_MAX) {
+			rc = -EMSGSIZE; /* TCP asked for more than the port can take in one packet */
+			goto fail;
+		}
+		seg = rte_pktmbuf_alloc(w->pool);
+		if (!seg) {
+			COUNTER_INC(&ns->counters, mbuf_alloc_failed);
+			rc = -ENOBUFS;
+			goto fail;
+		}
+		chunk = SLUICE_MIN(remaining, (uint32_t)rte_pktmbuf_tailroom(seg));
+		dst[count++] = (struct iovec){rte_pktmbuf_mtod(seg, uint8_t *), chunk};
+		seg->data_len = (uint16_t)chunk;
+		last->next = seg;
+		last = seg;
+		head->nb_segs++;
+		remaining -= chunk;
+	}
+	rc = worker_produce(ns, app, tx->conn, tx->stream_offset, dst, count);
+	if (rc < 0)
+		goto fail;
+	worker_tcp_finish(ns, tx, head, tx->payload_len, tx->tso_segment_size);
 	worker_queue(w, head);
 	return 0;
 fail:
@@ -297,9 +421,17 @@ int worker_main(void *arg)
 			}
 			net_input(ns, m, rte_pktmbuf_mtod(m, uint8_t *), m->data_len);
 		}
-		tcp_output_run(ns);
 		busy = n || w->tx_count;
-		worker_flush(w);
+		if (w->tls && tls_app_poll(w->tls, ns)) /* + ticket key ring quiescent state */
+			busy = true;
+		tcp_output_run(ns);
+		busy = busy || w->tx_count;
+		if (w->tx_count) {
+			w->last_tx_tsc = start;
+			worker_flush(w);
+		} else {
+			worker_tx_kick(w, start);
+		}
 		end = rte_rdtsc();
 		COUNTER_INC(&ns->counters, loop_iterations);
 		if (busy)
@@ -317,6 +449,8 @@ int worker_main(void *arg)
 	tcp_abort_all(ns);
 	for (int i = 0; i < 100 && w->tx_count; i++)
 		worker_flush(w);
+	if (w->tls)
+		tls_app_stop(w->tls); /* ticket key rotations no longer wait for this lcore */
 	stats_publish(w->stats, &ns->counters, rte_rdtsc());
 	return 0;
 }

@@ -7,7 +7,8 @@
  * through the stats segment). The loop, in this fixed order:
  *
  *   timers due → commands from the control ring → rx burst → protocol processing →
- *   send what windows allow → flush TX → publish stats (every publish period)
+ *   queued TLS handshakes (within the iteration's budget) → send what windows allow →
+ *   flush TX → publish stats (every publish period)
  *
  * Busy and idle cycles are counted separately: an iteration that received or sent something
  * is busy, the others idle, so CPU per byte can be reported although the lcore polls.
@@ -25,9 +26,11 @@ struct rte_mbuf;
 struct rte_mempool;
 struct port;
 struct http_server;
+struct tls_app;
 
 #define WORKER_RX_BURST 32
 #define WORKER_TX_PENDING 512
+#define WORKER_SEGMENTS_MAX 64  /* mbufs of one TCP burst: TSO chain or software segments */
 
 /* One-slot mailbox from the main thread: the main thread fills the fields and bumps posted;
  * the worker applies the command at the top of its next iteration and sets applied = posted.
@@ -54,16 +57,20 @@ struct worker {
 	uint32_t lcore_id;
 	struct rte_mempool *pool;
 	uint32_t tx_segments_max;
+	uint32_t port_tx_offloads;     /* what the port does (ns.tx_offloads adds software TSO) */
 	uint32_t tx_count;
 	uint64_t tx_stalled_since;       /* tsc of the first flush that sent nothing, 0 = moving */
 	struct rte_mbuf *tx_pending[WORKER_TX_PENDING];
 	uint64_t tsc_hz;
 	uint64_t tsc_per_us;
 	uint64_t tsc_base;
+	uint64_t last_tx_tsc;          /* when frames were last queued (worker_tx_kick) */
+	uint64_t next_kick_tsc;
 	struct sluice_stats_lcore *stats;
 	uint64_t publish_period_tsc;
 	uint64_t next_publish_tsc;
 	struct http_server *http;
+	struct tls_app *tls;           /* NULL without an HTTPS listener */
 	const volatile bool *quit;
 } __attribute__((aligned(64)));
 

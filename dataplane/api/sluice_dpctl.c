@@ -4,7 +4,12 @@
  * and for operators when the control plane is not running).
  *
  *   sluice-dpctl [--socket PATH] hello | status | catalog-reload [FILE] | admission open|draining|closed
+ *   sluice-dpctl [--socket PATH] ticket-keys FILE      TLS session ticket keys for every lcore
+ *   sluice-dpctl ticket-keys --generate FILE [COUNT]  write COUNT (1) random keys to FILE
  *
+ * A ticket key file is 1 to 4 keys of 80 bytes (ticket_key_file.h); the first encrypts. To
+ * rotate: generate a key, put it first and keep the previous ones after it, send the file.
+ * Options come before the command.
  * Prints the data plane's answer; exit status 0 when it succeeded, 1 when it refused (the
  * message says why), 2 for usage errors, 3 when the data plane cannot be reached.
  */
@@ -12,14 +17,17 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd_client.h"
+#include "ticket_key_file.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice-dpctl [--socket PATH] hello | status | catalog-reload [FILE] |\n"
-		     "                    admission open|draining|closed\n");
+		     "                    admission open|draining|closed | ticket-keys FILE\n"
+		     "       sluice-dpctl ticket-keys --generate FILE [COUNT]\n");
 }
 
 int main(int argc, char **argv)
@@ -36,7 +44,8 @@ int main(int argc, char **argv)
 	uint8_t reply[SLUICE_CMD_MESSAGE_MAX];
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
+	/* "+": options end at the command, whose own arguments may look like options. */
+	while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -48,6 +57,28 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
+	if (!strcmp(cmd, "ticket-keys") && optind + 1 < argc && !strcmp(argv[optind + 1], "--generate")) {
+		char err[512];
+		long count = 1;
+
+		if (optind + 3 != argc && optind + 4 != argc) {
+			usage(stderr);
+			return 2;
+		}
+		if (optind + 4 == argc)
+			count = strtol(argv[optind + 3], NULL, 10);
+		if (count < 1 || count > SLUICE_CMD_TICKET_KEYS_MAX) {
+			fprintf(stderr, "sluice-dpctl: COUNT must be 1 to %d\n", SLUICE_CMD_TICKET_KEYS_MAX);
+			return 2;
+		}
+		rc = ticket_key_file_generate(argv[optind + 2], (unsigned)count, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "sluice-dpctl: %s\n", err);
+			return 1;
+		}
+		printf("%ld random ticket key%s written to %s\n", count, count == 1 ? "" : "s", argv[optind + 2]);
+		return 0;
+	}
 	rc = cmd_client_connect(&client, path);
 	if (rc) {
 		fprintf(stderr, "sluice-dpctl: %s: %s\n", path, strerror(-rc));
@@ -90,6 +121,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		rc = cmd_client_call(&client, SLUICE_CMD_ADMISSION_SET, &req, sizeof(req), &result, NULL, 0, 5000);
+	} else if (!strcmp(cmd, "ticket-keys") && optind + 2 == argc) {
+		struct sluice_cmd_ticket_keys req;
+		char err[512];
+
+		if (ticket_key_file_read(argv[optind + 1], &req, err, sizeof(err))) {
+			fprintf(stderr, "sluice-dpctl: %s\n", err);
+			cmd_client_close(&client);
+			return 1;
+		}
+		rc = cmd_client_call(&client, SLUICE_CMD_TICKET_KEYS_SET, &req, sizeof(req), &result, NULL, 0, 5000);
+		explicit_bzero(&req, sizeof(req));
 	} else {
 		usage(stderr);
 		return 2;

@@ -47,6 +47,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "compiler.h"
 #include "net/net_types.h"
@@ -108,6 +109,12 @@ struct tcp_app_ops {
 	 * source failed: the connection is reset). Called for first transmissions and
 	 * retransmissions alike, so it must produce the same bytes every time. */
 	int (*stream_produce)(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t len, uint8_t *dst);
+	/* Optional: the same into a scatter list (the data areas of the packet buffers of one
+	 * burst, count entries, their lengths summing to the bytes wanted), so that an
+	 * application whose bytes are made in units larger than a packet (TLS records: one GCM
+	 * pass per record) produces the burst in one pass. NULL: stream_produce per buffer. */
+	int (*stream_produce_iov)(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, const struct iovec *dst,
+				  unsigned count);
 };
 
 /* Congestion control module (tcp_cc_*.c), chosen per listener by name. The core does loss

@@ -83,7 +83,28 @@ static int harness_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
 		return -ENOBUFS;
 	buf = calloc(1, HARNESS_FRAME_MAX);
 	memcpy(buf, tx->hdr, tx->hdr_len);
-	rc = app->stream_produce(ns, tx->conn, tx->stream_offset, tx->payload_len, buf + tx->hdr_len);
+	rc = 0;
+	if (h->produce_iov && h->produce_piece && app->stream_produce_iov) {
+		struct iovec pieces[HARNESS_FRAME_MAX / 256];
+		unsigned count = 0;
+
+		for (uint32_t done = 0; done < tx->payload_len && count < ARRAY_SIZE(pieces); count++) {
+			uint32_t n = SLUICE_MIN(tx->payload_len - done, h->produce_piece);
+
+			pieces[count] = (struct iovec){buf + tx->hdr_len + done, n};
+			done += n;
+		}
+		rc = app->stream_produce_iov(ns, tx->conn, tx->stream_offset, pieces, count);
+	}
+	for (uint32_t done = h->produce_iov && h->produce_piece && app->stream_produce_iov ? tx->payload_len : 0;
+	     done < tx->payload_len && rc == 0;) {
+		uint32_t n = tx->payload_len - done;
+
+		if (h->produce_piece && n > h->produce_piece)
+			n = h->produce_piece;
+		rc = app->stream_produce(ns, tx->conn, tx->stream_offset + done, n, buf + tx->hdr_len + done);
+		done += n;
+	}
 	if (rc < 0) {
 		free(buf);
 		return rc;
@@ -212,9 +233,15 @@ const struct tcp_app_ops harness_app_ops = {
 
 void harness_init(struct harness *h, uint32_t max_connections)
 {
+	harness_init_app(h, max_connections, sizeof(struct harness_app), 80, &harness_app_ops, NULL);
+}
+
+void harness_init_app(struct harness *h, uint32_t max_connections, uint32_t app_size, uint16_t port,
+		      const struct tcp_app_ops *app, void *app_ctx)
+{
 	struct tcp_settings s = {
 		.max_connections = max_connections,
-		.app_size = sizeof(struct harness_app),
+		.app_size = app_size,
 		.rto_min_us = 200000,
 		.rto_max_us = 60000000,
 		.rto_initial_us = 1000000,
@@ -250,7 +277,8 @@ void harness_init(struct harness *h, uint32_t max_connections)
 	h->ns.tcp = tcp_stack_create(&s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h->ns.neigh);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h->ns.tcp);
-	CU_ASSERT_EQUAL(tcp_listen(h->ns.tcp, 80, &harness_app_ops, tcp_cc_find("newreno"), NULL), 0);
+	CU_ASSERT_EQUAL(tcp_listen(h->ns.tcp, port, app, tcp_cc_find("newreno"), app_ctx), 0);
+	h->server_port = port;
 	/* The wheel starts at the clock's tick on its first run, as in the worker loop, which
 	 * runs timers before any packet: timers linked before that run would be skipped. */
 	tcp_timers_run(&h->ns);
@@ -535,7 +563,7 @@ struct tcp_conn *harness_conn(struct harness *h, uint16_t client_port)
 	else
 		net_addr_v4(&flow.remote, h->client_ip);
 	flow.remote_port = htons(client_port);
-	flow.local_port = htons(80);
+	flow.local_port = htons(h->server_port);
 	return tcp_conn_lookup(h->ns.tcp, &flow);
 }
 
@@ -546,14 +574,14 @@ uint32_t harness_handshake(struct harness *h, uint16_t client_port, uint32_t isn
 	uint32_t iss;
 
 	harness_clear_tx(h);
-	harness_send_tcp(h, client_port, 80, TCP_FLAG_SYN, isn, 0, 65535, &opts, NULL, 0);
+	harness_send_tcp(h, client_port, h->server_port, TCP_FLAG_SYN, isn, 0, 65535, &opts, NULL, 0);
 	CU_ASSERT_EQUAL_FATAL(h->tx_count, 1);
 	CU_ASSERT_FATAL(harness_tx_tcp(h, 0, &seg));
 	CU_ASSERT_EQUAL(seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
 	CU_ASSERT_EQUAL(seg.ack, isn + 1);
 	iss = seg.seq;
 	harness_clear_tx(h);
-	harness_send_tcp(h, client_port, 80, TCP_FLAG_ACK, isn + 1, iss + 1, window, NULL, NULL, 0);
+	harness_send_tcp(h, client_port, h->server_port, TCP_FLAG_ACK, isn + 1, iss + 1, window, NULL, NULL, 0);
 	return iss;
 }
 

@@ -65,12 +65,18 @@ struct harness {
 	/* harness_inject_guarded: the token net_input sees as the frame, and its bytes. */
 	void *inject_token;
 	uint8_t *inject_data;
+	uint16_t server_port;     /* the listener harness_conn and harness_handshake use (80) */
+	uint32_t produce_piece;   /* stream_produce per piece of this many bytes (mbufs); 0: one call */
+	bool produce_iov;         /* with produce_piece: the pieces as one scatter list (stream_produce_iov) */
 };
 
 extern const struct tcp_app_ops harness_app_ops;
 
 /* A stack with default settings (HTTP listener on port 80 with the test app). */
 void harness_init(struct harness *h, uint32_t max_connections);
+/* The same with another application: app_size bytes per connection, listening on port. */
+void harness_init_app(struct harness *h, uint32_t max_connections, uint32_t app_size, uint16_t port,
+		      const struct tcp_app_ops *app, void *app_ctx);
 void harness_fini(struct harness *h);
 void harness_clear_tx(struct harness *h);
 void harness_advance(struct harness *h, uint64_t us); /* move the clock, run timers and output */

@@ -41,6 +41,20 @@ static const struct config_case config_cases[] = {
 	{"same ports", "dataplane = { service = { http_port = 443; }; };", "https_port equals http_port"},
 	{"control section", "control = { listen = \"[::1]:8701\"; };", NULL},
 	{"rto bounds", "dataplane = { tcp = { rto_min_ms = 5000; rto_max_ms = 1000; }; };", "rto_min_ms exceeds"},
+	{"tls certificates", "dataplane = { tls = { certificate_chains = [\"a.pem\", \"b.pem\"];\n"
+	 " certificate_keys = [\"a.key\", \"b.key\"]; aead_engine = \"openssl\"; }; };", NULL},
+	{"tls: a key per chain", "dataplane = { tls = { certificate_chains = [\"a.pem\", \"b.pem\"];\n"
+	 " certificate_keys = [\"a.key\"]; }; };", "1 keys for 2 certificate chains"},
+	{"tls: a string is a list of one", "dataplane = { tls = { certificate_chains = \"a.pem\";\n"
+	 " certificate_keys = \"a.key\"; }; };", NULL},
+	{"tls: list of strings", "dataplane = { tls = {\n certificate_chains = 5; }; };",
+	 "<t>:2: dataplane.tls.certificate_chains: expected a list"},
+	{"tls: strings in the list", "dataplane = { tls = { certificate_chains = [1]; }; };", "entry 0 is not a string"},
+	{"tls: at most 8 certificates", "dataplane = { tls = { certificate_chains = [\"1\", \"2\", \"3\", \"4\", \"5\","
+	 " \"6\", \"7\", \"8\", \"9\"]; }; };", "at most 8 entries"},
+	{"tls: unknown engine", "dataplane = { tls = { aead_engine = \"fast\"; }; };", "'fast' is not ipsec-mb or openssl"},
+	{"tls: handshake budget", "dataplane = { tls = { handshakes_per_iteration = 0; }; };",
+	 "handshakes_per_iteration: 0 is outside [1, 1024]"},
 	{NULL, NULL, NULL},
 };
 
@@ -78,6 +92,16 @@ static void test_config_values(void)
 	CU_ASSERT_STRING_EQUAL(cfg.dataplane.tcp_cc, "cubic");
 	/* Defaults for what the file did not name. */
 	CU_ASSERT_EQUAL(cfg.dataplane.http_port, 80);
+	CU_ASSERT_EQUAL(cfg.dataplane.tls_certificate_chains_count, 0);
+	CU_ASSERT_STRING_EQUAL(cfg.dataplane.tls_aead_engine, "ipsec-mb");
+	rc = config_load_string("dataplane = { tls = { certificate_chains = [\"/c/a.pem\", \"/c/b.pem\"];"
+				" certificate_keys = [\"/c/a.key\", \"/c/b.key\"]; max_handshakes = 8; }; };",
+				"<t>", &cfg, err, sizeof(err));
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg.dataplane.tls_certificate_chains_count, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.dataplane.tls_certificate_chains[1], "/c/b.pem");
+	CU_ASSERT_STRING_EQUAL(cfg.dataplane.tls_certificate_keys[0], "/c/a.key");
+	CU_ASSERT_EQUAL(cfg.dataplane.tls_max_handshakes, 8);
 	CU_ASSERT_STRING_EQUAL(cfg.dataplane.port_driver, "af_xdp");
 }
 
