@@ -73,7 +73,9 @@ struct sluice_accesslog_record {
 	uint8_t client[16];             /* IPv4 in the first 4 bytes when not IPV6 */
 	uint16_t client_port;
 	uint16_t lcore_id;
-	uint32_t reserved;
+	uint32_t range_parts;           /* RANGE: 1 = one range; N > 1 = multipart of N parts, whose
+					   first part starts at range_start and whose file bytes
+					   total range_length (was reserved: zero in older writers) */
 	char path[SLUICE_ACCESSLOG_PATH_MAX]; /* request path, truncated, NUL-terminated */
 };
 _Static_assert(sizeof(struct sluice_accesslog_record) == 176, "access log record is a contract");
