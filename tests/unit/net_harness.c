@@ -190,9 +190,15 @@ const struct tcp_app_ops harness_app_ops = {
 
 void harness_init(struct harness *h, uint32_t max_connections)
 {
+	harness_init_app(h, max_connections, &harness_app_ops, sizeof(struct harness_app), NULL);
+}
+
+void harness_init_app(struct harness *h, uint32_t max_connections, const struct tcp_app_ops *app, uint32_t app_size,
+		      void *app_ctx)
+{
 	struct tcp_settings s = {
 		.max_connections = max_connections,
-		.app_size = sizeof(struct harness_app),
+		.app_size = app_size,
 		.rto_min_us = 200000,
 		.rto_max_us = 60000000,
 		.rto_initial_us = 1000000,
@@ -219,7 +225,7 @@ void harness_init(struct harness *h, uint32_t max_connections)
 	h->ns.tcp = tcp_stack_create(&s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h->ns.neigh);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h->ns.tcp);
-	CU_ASSERT_EQUAL(tcp_listen(h->ns.tcp, 80, &harness_app_ops, tcp_cc_find("newreno"), NULL), 0);
+	CU_ASSERT_EQUAL(tcp_listen(h->ns.tcp, 80, app, tcp_cc_find("newreno"), app_ctx), 0);
 	h->tx_room = UINT32_MAX;
 	memcpy(h->client_mac, (uint8_t[]){0x02, 0, 0, 0, 0, 0x02}, 6);
 	h->client_ip = htonl(0xc6120002);      /* 198.18.0.2 */
@@ -332,16 +338,21 @@ void harness_send_tcp(struct harness *h, uint16_t src_port, uint16_t dst_port, u
 
 bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment *seg)
 {
-	const uint8_t *f = h->tx[i].data;
+	memset(seg, 0, sizeof(*seg));
+	if (i >= h->tx_count)
+		return false;
+	return harness_parse_tcp(h->tx[i].data, h->tx[i].len, seg);
+}
+
+bool harness_parse_tcp(const uint8_t *f, uint32_t len, struct harness_segment *seg)
+{
 	const struct ipv4_header *ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
 	const struct tcp_header *th;
 	struct tcp_segment parsed;
 	uint32_t ip_len, tcp_hlen;
 
 	memset(seg, 0, sizeof(*seg));
-	if (i >= h->tx_count)
-		return false;
-	if (h->tx[i].len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
+	if (len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
 	    ip->protocol != IP_PROTO_TCP)
 		return false;
 	ip_len = ntohs(ip->total_length);

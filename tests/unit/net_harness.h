@@ -62,6 +62,10 @@ extern const struct tcp_app_ops harness_app_ops;
 
 /* A stack with default settings (HTTP listener on port 80 with the test app). */
 void harness_init(struct harness *h, uint32_t max_connections);
+/* The same stack with another application on port 80 (e.g. the real HTTP server: app_size
+ * bytes of per-connection state, app_ctx its listener context). */
+void harness_init_app(struct harness *h, uint32_t max_connections, const struct tcp_app_ops *app, uint32_t app_size,
+		      void *app_ctx);
 void harness_fini(struct harness *h);
 void harness_clear_tx(struct harness *h);
 void harness_advance(struct harness *h, uint64_t us); /* move the clock, run timers and output */
@@ -88,6 +92,8 @@ void harness_inject(struct harness *h, const uint8_t *frame, uint32_t len);
 
 /* Parses transmitted frame i as TCP (false if it is not TCP/IPv4). */
 bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment *seg);
+/* The same for any frame. */
+bool harness_parse_tcp(const uint8_t *frame, uint32_t len, struct harness_segment *seg);
 
 /* Connection of the client port (NULL if none). */
 struct tcp_conn *harness_conn(struct harness *h, uint16_t client_port);
