@@ -50,12 +50,6 @@ int accesslog_reader_open(struct accesslog_reader *r, const char *path)
 		rc = -EPROTO;
 		goto fail;
 	}
-	for (uint32_t i = 0; i < r->header->lcore_count; i++) {
-		const struct sluice_accesslog_ring *ring =
-			(const void *)((const uint8_t *)r->header + r->header->rings_offset + (size_t)i * r->header->ring_stride);
-
-		r->dropped_seen[i] = ring->dropped; /* report only what is dropped from now on */
-	}
 	return 0;
 fail:
 	accesslog_reader_close(r);
@@ -112,9 +106,10 @@ int accesslog_reader_drain(struct accesslog_reader *r, uint64_t max, accesslog_r
 		uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
 		uint64_t tail = ring->tail, dropped = ring->dropped;
 
-		if (dropped != r->dropped_seen[i]) {
-			result->dropped += dropped - r->dropped_seen[i];
-			r->dropped_seen[i] = dropped;
+		/* What earlier readers of this file did not report yet. */
+		if (dropped != ring->dropped_reported) {
+			result->dropped += dropped - ring->dropped_reported;
+			ring->dropped_reported = dropped;
 		}
 		if (head - tail > r->header->ring_records)
 			tail = head - r->header->ring_records; /* a writer bug; never read torn slots */

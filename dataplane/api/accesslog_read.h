@@ -7,7 +7,8 @@
  * and then advances tail, so a record is never lost while its ring has room: the data plane
  * drops (and counts in the ring's `dropped`) only when a ring is full. One reader per file at a
  * time: two would each see a share of the records. Drops are reported as the growth of
- * `dropped` since the reader last looked. A data plane restart replaces the file (new
+ * `dropped` since a reader last reported (the ring keeps that count in its reader-owned
+ * `dropped_reported`, so successive runs of a tool report each drop once). A data plane restart replaces the file (new
  * start_time_ns); accesslog_reader_replaced() tells the reader to reopen.
  *
  * accesslog_record_json() formats one record as a JSON object with readable fields:
@@ -35,7 +36,6 @@ struct accesslog_reader {
 	struct sluice_accesslog_header *header;
 	size_t size;
 	int fd;
-	uint64_t dropped_seen[64];     /* per ring: `dropped` already reported */
 	char path[256];
 };
 

@@ -42,7 +42,9 @@ struct sluice_accesslog_ring {
 	volatile uint64_t head;         /* next index the lcore writes (lcore only) */
 	uint64_t pad0[7];
 	volatile uint64_t tail;         /* next index the reader reads (reader only) */
-	uint64_t pad1[7];
+	volatile uint64_t dropped_reported; /* reader only: `dropped` already reported by a reader,
+					       so the next reader reports only newer drops */
+	uint64_t pad1[6];
 	volatile uint64_t dropped;      /* records lost to a full ring (lcore only) */
 	uint32_t lcore_id;
 	uint32_t reserved;

@@ -55,7 +55,7 @@ struct store_file {
 	uint32_t chunk_count;       /* residency chunks (store_resident.h) */
 	uint64_t *resident;         /* residency bitmap: bit i = chunk i is in the page cache */
 	volatile uint32_t broken;   /* nonzero once the file was found shorter than size */
-	uint32_t pad;
+	uint32_t broken_logged;     /* main thread: the sweep reported it */
 	struct store_catalog *catalog; /* the catalog this entry belongs to */
 	char etag[STORE_ETAG_MAX];
 	char content_type[STORE_CONTENT_TYPE_MAX]; /* "" = by extension (HTTP layer) */

@@ -85,10 +85,15 @@ static void store_check_size(struct store_file *f, struct store_sweep_result *re
 	if (f->fd < 0 || fstat(f->fd, &st))
 		return;
 	result->files_checked++;
-	if ((uint64_t)st.st_size < f->size && store_file_mark_broken(f)) {
-		result->files_broken++;
-		log_warn("store: %s shrank to %lld bytes (catalog: %llu): its responses fail until the "
-			 "next catalog", f->path, (long long)st.st_size, (unsigned long long)f->size);
+	if ((uint64_t)st.st_size < f->size) {
+		if (store_file_mark_broken(f))
+			result->files_broken++;
+		if (!f->broken_logged) {
+			/* Reported once, whoever saw it first (an lcore's SIGBUS guard, a helper). */
+			f->broken_logged = 1;
+			log_warn("store: %s shrank to %lld bytes (catalog: %llu): its responses fail until "
+				 "the next catalog", f->path, (long long)st.st_size, (unsigned long long)f->size);
+		}
 	}
 	if (st.st_nlink == 0)
 		result->files_unlinked++;
