@@ -373,7 +373,11 @@ static void dataplane_sweep(struct dataplane *dp, uint64_t elapsed_us)
 		uint64_t budget = pages * elapsed_us / ((uint64_t)dp->cfg.dataplane.store_scan_interval_ms * 1000);
 		struct store_sweep_result result = {0};
 
-		store_resident_sweep(cat, budget < 64 ? 64 : budget, dp->sweep_vec, &result);
+		if (budget < 64)
+			budget = 64;
+		if (budget > STORE_SWEEP_STEP_PAGES)
+			budget = STORE_SWEEP_STEP_PAGES; /* keep the command socket responsive */
+		store_resident_sweep(cat, budget, dp->sweep_vec, &result);
 		dp->sweep_files_broken += result.files_broken;
 	}
 }

@@ -117,6 +117,9 @@ static int catalog_map_file(const char *store_root, const char *rel, struct stor
 			rc = -errno;
 			log_warn("catalog: %s: cannot map %s: %s", f->path, full, strerror(errno));
 		} else {
+			/* No read-around on faults: page-ins are explicit, sized ranges
+			 * (store_pagein.c), and a 16 KiB range must not read megabytes. */
+			madvise(map, f->size, MADV_RANDOM);
 			f->map = map;
 			f->fd = fd;
 			return 0;

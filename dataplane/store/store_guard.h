@@ -10,9 +10,11 @@
  * to it when the fault happened inside a guarded copy. The copy then fails (-EFAULT), the
  * caller marks the file broken and resets only the connection that was being served.
  *
- * Cost: sigsetjmp(env, 0) saves registers only (no signal mask, hence no system call): about
- * 5 ns, measured on the lab VM (perf/store_bench), against about 150 ns for the 1448-byte copy
- * of one segment, and once per TSO burst of up to 64 KB. The handler is installed with
+ * Cost: sigsetjmp(env, 0) saves registers only (no signal mask, hence no system call; with
+ * the mask it would be a sigprocmask call, about 180 ns): 5-15 ns measured on the lab VM
+ * (perf/store_bench), once per copy, i.e. per 1448-byte segment (whose copy takes 150-400 ns)
+ * or per TSO burst of up to 64 KB (13 us); guarded and plain copies measure the same within
+ * the noise of that VM. The handler is installed with
  * SA_NODEFER so that leaving it by siglongjmp without restoring a mask leaves SIGBUS
  * unblocked. A SIGBUS outside a guarded copy (a bug elsewhere) restores the default action and
  * returns, so the fault repeats and kills the process as it would have without us.

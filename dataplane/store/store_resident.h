@@ -24,10 +24,15 @@
  * lcore copied recently sit at the active end of the LRU and are evicted last, so in practice
  * this takes memory pressure severe enough to evict what was just sent; a shorter
  * scan_interval_ms narrows the window at the price of more sweeping. Cost of the sweep,
- * measured on the 2-core lab VM (perf/store_bench): mincore about 3 ns per 4 KiB page, i.e.
- * about 0.8 ms of main-thread CPU per GiB of store per sweep, plus one fstat (about 0.4 us) per
- * file. Bitmap memory: one bit per 64 KiB, 2 MiB per TiB of store.
- * The lcore-side check costs one load per 64 chunks (4 MiB) scanned.
+ * measured on the 2-core lab VM (perf/store_bench): mincore costs 0.3-3 ns per 4 KiB page for
+ * pages the data plane has mapped (everything it served or paged in), but 70-100 ns per page
+ * for pages that are in the page cache and were never touched by this process (content just
+ * written by a fill): 0.1-0.7 ms of main-thread CPU per GiB and sweep in the first case, 18-25
+ * ms in the second, plus one fstat (about 0.4 us) per file. A sweep step covers at most
+ * STORE_SWEEP_STEP_PAGES (128 MiB) per 10 ms main-loop turn, so a store larger than about
+ * 12 GiB per second of scan_interval_ms is swept more slowly than asked. Bitmap memory: one
+ * bit per 64 KiB, 2 MiB per TiB of store. The lcore-side check costs one load per 64
+ * chunks (4 MiB) scanned: about 55 ns for a resident 64 MiB range.
  *
  * Concurrency: bits change with atomic OR/AND (sweep and helpers are different threads);
  * lcores load words relaxed. A race between the sweep and a helper can clear a bit the helper
@@ -112,6 +117,7 @@ struct store_sweep_result {
 /* Scans up to page_budget pages of cat from where its last step stopped, file after file,
  * checking each file's size when the scan enters it. vec: scratch of STORE_SWEEP_VEC_BYTES. */
 #define STORE_SWEEP_VEC_BYTES 16384 /* 64 MiB of pages per mincore call */
+#define STORE_SWEEP_STEP_PAGES 32768 /* at most 128 MiB per step (main.c) */
 void store_resident_sweep(struct store_catalog *cat, uint64_t page_budget, uint8_t *vec,
 			  struct store_sweep_result *result);
 /* Control path: bytes of the catalog's files marked resident (chunk granularity). */
