@@ -912,7 +912,7 @@ static void http_answer_init(struct http_server *srv, struct http_session *s, st
 	memset(a, 0, sizeof(*a));
 	a->resp.status = status;
 	a->resp.keep_alive = !(s->flags & HTTP_SESSION_CLOSING);
-	a->resp.date = srv->date.text;
+	a->resp.date = srv->date.second >= 0 ? srv->date.text : NULL; /* NULL before the first tick */
 	a->resp.server = (struct http_slice){srv->settings.server_name, strlen(srv->settings.server_name)};
 	if (req) {
 		a->resp.head_request = req->method == HTTP_METHOD_HEAD;

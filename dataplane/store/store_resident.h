@@ -23,7 +23,11 @@
  * the sweep saw it is still marked resident, and copying from it faults on the lcore. Pages an
  * lcore copied recently sit at the active end of the LRU and are evicted last, so in practice
  * this takes memory pressure severe enough to evict what was just sent; a shorter
- * scan_interval_ms narrows the window at the price of more sweeping. Cost of the sweep,
+ * scan_interval_ms narrows the window at the price of more sweeping. A resident page the
+ * data plane never touched (the sweep found it in the page cache, no page-in mapped it) costs
+ * the lcore one minor fault per 64 KiB (fault-around) on first copy: a kernel entry of about
+ * a microsecond, no disk. Populating page tables for the whole resident store instead would
+ * cost 8 bytes of page table per 4 KiB page (2 GiB per TiB). Cost of the sweep,
  * measured on the 2-core lab VM (perf/store_bench): mincore costs 0.3-3 ns per 4 KiB page for
  * pages the data plane has mapped (everything it served or paged in), but 70-100 ns per page
  * for pages that are in the page cache and were never touched by this process (content just
