@@ -153,9 +153,46 @@ static const struct config_key config_keys[] = {
 	     "idle time between requests before the server closes, ms"),
 	UINT("dataplane.http.header_timeout_ms", DP(http_header_timeout_ms), 100, 600000, "10000",
 	     "time allowed to receive a whole request head, ms"),
+	UINT("dataplane.http.send_timeout_ms", DP(http_send_timeout_ms), 1000, 3600000, "60000",
+	     "a connection that acknowledges no new data this long while a response is queued is reset, ms"),
 	UINT("dataplane.http.max_request_bytes", DP(http_max_request_bytes), 256, 65536, "8192",
-	     "largest request head accepted, bytes"),
+	     "largest request head accepted (431 beyond), bytes; sizes the request buffers (restart)"),
+	UINT("dataplane.http.max_request_line_bytes", DP(http_max_request_line_bytes), 64, 65536, "4096",
+	     "longest request line (414 beyond), bytes; at most max_request_bytes - 2"),
+	UINT("dataplane.http.max_header_count", DP(http_max_header_count), 1, 64, "64",
+	     "most header fields in a request (431 beyond)"),
+	UINT("dataplane.http.max_body_bytes", DP(http_max_body_bytes), 0, 1073741824, "1048576",
+	     "request bodies (Content-Length) up to this are read and discarded; larger: 413 and close, bytes"),
+	UINT("dataplane.http.max_ranges", DP(http_max_ranges), 0, 16, "8",
+	     "ranges honored in one request; more (or 0 = ranges off) answers the whole file with 200"),
 	DP_STR("dataplane.http.server_name", http_server_name, "sluice", "Server header value"),
+	DP_STR("dataplane.http.cache_control", http_cache_control, "public, max-age=86400",
+	       "Cache-Control of file responses (200, 206, 304); empty = none"),
+	DP_STR("dataplane.http.cors_origins", http_cors_origins, "",
+	       "CORS: empty = no CORS fields, \"*\" = any origin, or origins separated by spaces or commas "
+	       "(echoed with Vary: Origin), at most 16"),
+	DP_STR("dataplane.http.cors_allow_headers", http_cors_allow_headers,
+	       "Range, If-None-Match, If-Modified-Since, If-Range",
+	       "CORS preflight: Access-Control-Allow-Headers"),
+	UINT("dataplane.http.cors_max_age_s", DP(http_cors_max_age_s), 0, 604800, "86400",
+	     "CORS preflight: Access-Control-Max-Age, seconds"),
+	BOOL("dataplane.http.sign_required", DP(http_sign_required), "false",
+	     "require signed URLs (403 unsigned or forged, 410 expired) under sign_prefixes"),
+	DP_STR("dataplane.http.sign_prefixes", http_sign_prefixes, "",
+	       "path prefixes that need a signature, separated by spaces or commas; empty = every path"),
+	UINT("dataplane.http.sign_skew_s", DP(http_sign_skew_s), 0, 3600, "30",
+	     "signed URLs stay valid this long after their expiry (clock skew), seconds"),
+	DP_STR("dataplane.http.sign_keys_file", http_sign_keys_file, "",
+	       "URL-signing keys loaded at start and at config reload (lines \"<kid> <hex or base64:...>\"); "
+	       "empty = none until sluice-dpctl sign-keys"),
+
+	/* dataplane.store */
+	UINT("dataplane.store.pagein_threads", DP(store_pagein_threads), 1, 64, "4",
+	     "helper threads that page cold file ranges in while their connections wait (restart)"),
+	UINT("dataplane.store.readahead_kb", DP(store_readahead_kb), 64, 65536, "2048",
+	     "a page-in brings this much of a response in at once, KiB"),
+	UINT("dataplane.store.scan_interval_ms", DP(store_scan_interval_ms), 10, 600000, "1000",
+	     "each file's page-cache residency and size are re-checked about this often, ms"),
 
 	/* dataplane.tls */
 	DP_STRLIST("dataplane.tls.certificate_chains", tls_certificate_chains,
@@ -185,6 +222,10 @@ static const struct config_key config_keys[] = {
 	       "shared-memory stats segment the control plane reads"),
 	DP_STR("dataplane.api.command_socket", command_socket, "/run/sluice/dataplane.sock",
 	       "UNIX socket the control plane sends commands to"),
+	DP_STR("dataplane.api.accesslog_path", accesslog_path, "",
+	       "shared-memory access log rings (sluice-accesslog reads them); empty = <stats_path>.accesslog"),
+	UINT("dataplane.api.accesslog_records", DP(accesslog_records), 1024, 16777216, "65536",
+	     "access log records per lcore ring (a power of two); a full ring drops and counts"),
 
 	/* control */
 	CTL_STR("control.listen", listen, "127.0.0.1:8701", "REST API address:port"),
@@ -512,6 +553,62 @@ static int config_check_consistency(const struct sluice_config *cfg, const char 
 	if (strcmp(dp->tls_aead_engine, "ipsec-mb") && strcmp(dp->tls_aead_engine, "openssl"))
 		return config_fail(err, err_len, name, 0, "dataplane.tls.aead_engine: '%s' is not ipsec-mb or openssl",
 				   dp->tls_aead_engine);
+	if (dp->accesslog_records & (dp->accesslog_records - 1))
+		return config_fail(err, err_len, name, 0, "dataplane.api.accesslog_records: %u is not a power of two",
+				   dp->accesslog_records);
+	{
+		static const struct {
+			const char *path;
+			size_t offset;
+		} header_values[] = {
+			{"dataplane.http.server_name", DP(http_server_name)},
+			{"dataplane.http.cache_control", DP(http_cache_control)},
+			{"dataplane.http.cors_origins", DP(http_cors_origins)},
+			{"dataplane.http.cors_allow_headers", DP(http_cors_allow_headers)},
+			{"dataplane.http.sign_prefixes", DP(http_sign_prefixes)},
+		};
+
+		/* Values that go into response heads: visible ASCII and spaces only. */
+		for (size_t i = 0; i < ARRAY_SIZE(header_values); i++)
+			for (const char *p = (const char *)cfg + header_values[i].offset; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+					return config_fail(err, err_len, name, 0,
+							   "%s: control or non-ASCII character", header_values[i].path);
+	}
+	{
+		uint32_t origins = 0;
+		const char *p = dp->http_cors_origins;
+
+		while (*p) {
+			size_t n;
+
+			p += strspn(p, " ,");
+			n = strcspn(p, " ,");
+			if (!n)
+				break;
+			if (n >= CONFIG_CORS_ORIGIN_MAX || ++origins > CONFIG_CORS_ORIGINS_MAX)
+				return config_fail(err, err_len, name, 0,
+						   "dataplane.http.cors_origins: at most %d origins of at most %d bytes",
+						   CONFIG_CORS_ORIGINS_MAX, CONFIG_CORS_ORIGIN_MAX - 1);
+			if (n == 1 && *p == '*' && origins > 1)
+				return config_fail(err, err_len, name, 0, "dataplane.http.cors_origins: \"*\" must be alone");
+			p += n;
+		}
+	}
+	{
+		const char *p = dp->http_sign_prefixes;
+
+		while (*p) {
+			size_t n;
+
+			p += strspn(p, " ,");
+			n = strcspn(p, " ,");
+			if (n && *p != '/')
+				return config_fail(err, err_len, name, 0,
+						   "dataplane.http.sign_prefixes: '%.*s' does not start with '/'", (int)n, p);
+			p += n;
+		}
+	}
 	return 0;
 }
 
@@ -562,6 +659,47 @@ int config_load_file(const char *path, struct sluice_config *cfg, char *err, siz
 	config_destroy(&lc);
 	fclose(f);
 	return rc;
+}
+
+static bool config_key_equal(const struct config_key *key, const struct sluice_config *a, const struct sluice_config *b)
+{
+	const char *x = (const char *)a + key->offset, *y = (const char *)b + key->offset;
+
+	switch (key->type) {
+	case CONFIG_STRING: return !strcmp(x, y);
+	case CONFIG_UINT: return *(const uint32_t *)(const void *)x == *(const uint32_t *)(const void *)y;
+	case CONFIG_BOOL: return *(const bool *)x == *(const bool *)y;
+	case CONFIG_IPV4: return !memcmp(x, y, sizeof(struct in_addr));
+	case CONFIG_IPV6: return !memcmp(x, y, sizeof(struct in6_addr));
+	case CONFIG_LCORE_LIST:
+		return a->dataplane.lcore_count == b->dataplane.lcore_count &&
+		       !memcmp(a->dataplane.lcores, b->dataplane.lcores, a->dataplane.lcore_count * sizeof(uint32_t));
+	case CONFIG_STRING_LIST: {
+		uint32_t count = *(const uint32_t *)(const void *)((const char *)a + key->count_offset);
+
+		if (count != *(const uint32_t *)(const void *)((const char *)b + key->count_offset))
+			return false;
+		for (uint32_t i = 0; i < count; i++)
+			if (strcmp(x + i * key->size, y + i * key->size))
+				return false;
+		return true;
+	}
+	}
+	return false;
+}
+
+uint32_t config_diff(const struct sluice_config *a, const struct sluice_config *b, config_diff_visitor visit,
+		     void *arg)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (!config_key_equal(&config_keys[i], a, b)) {
+			n++;
+			if (visit)
+				visit(config_keys[i].path, arg);
+		}
+	return n;
 }
 
 void config_for_each_key(config_key_visitor visit, void *arg)

@@ -29,6 +29,7 @@
 #define CONFIG_CORS_ORIGINS_MAX 16
 #define CONFIG_CORS_ORIGIN_MAX 128
 #define CONFIG_TLS_CERTIFICATES_MAX 8
+#define CONFIG_HEADER_VALUE_MAX 128
 
 struct dataplane_config {
 	/* Port. */
@@ -91,8 +92,26 @@ struct dataplane_config {
 	/* HTTP. */
 	uint32_t http_keepalive_timeout_ms;
 	uint32_t http_header_timeout_ms;
-	uint32_t http_max_request_bytes;
+	uint32_t http_send_timeout_ms;         /* no new data acknowledged while some is queued */
+	uint32_t http_max_request_bytes;       /* request head, and the size of its buffer */
+	uint32_t http_max_request_line_bytes;
+	uint32_t http_max_header_count;
+	uint32_t http_max_body_bytes;          /* request body skipped up to this, bytes */
+	uint32_t http_max_ranges;              /* ranges per request; more: 200 */
 	char http_server_name[CONFIG_NAME_MAX];
+	char http_cache_control[CONFIG_HEADER_VALUE_MAX];
+	char http_cors_origins[CONFIG_CORS_ORIGINS_MAX * CONFIG_CORS_ORIGIN_MAX]; /* "", "*" or a list */
+	char http_cors_allow_headers[2 * CONFIG_HEADER_VALUE_MAX];
+	uint32_t http_cors_max_age_s;
+	bool http_sign_required;
+	char http_sign_prefixes[2 * CONFIG_HEADER_VALUE_MAX]; /* "" = every path */
+	uint32_t http_sign_skew_s;
+	char http_sign_keys_file[CONFIG_PATH_MAX];
+
+	/* Segment store. */
+	uint32_t store_pagein_threads;
+	uint32_t store_readahead_kb;           /* page-in unit ahead of a response */
+	uint32_t store_scan_interval_ms;       /* residency and size re-checked this often */
 
 	/* TLS (HTTPS on service.https_port). */
 	char tls_certificate_chains[CONFIG_TLS_CERTIFICATES_MAX][CONFIG_PATH_MAX]; /* PEM, leaf first */
@@ -109,6 +128,8 @@ struct dataplane_config {
 	/* Outside interfaces. */
 	char stats_path[CONFIG_PATH_MAX];      /* shared-memory stats segment */
 	char command_socket[CONFIG_PATH_MAX];  /* control plane's command socket */
+	char accesslog_path[CONFIG_PATH_MAX];  /* "" = <stats_path>.accesslog */
+	uint32_t accesslog_records;            /* per lcore ring, power of two */
 };
 
 struct control_config {
@@ -138,5 +159,11 @@ int config_load_string(const char *text, const char *name, struct sluice_config 
 typedef void (*config_key_visitor)(const char *path, const char *type, const char *default_value,
 				   const char *help, void *arg);
 void config_for_each_key(config_key_visitor visit, void *arg);
+
+/* Calls visit(path, arg) for every key whose value differs between a and b (config reload:
+ * what changed, and whether it can change while running). Returns how many differ. */
+typedef void (*config_diff_visitor)(const char *path, void *arg);
+uint32_t config_diff(const struct sluice_config *a, const struct sluice_config *b, config_diff_visitor visit,
+		     void *arg);
 
 #endif /* SLUICE_CONFIG_H */

@@ -74,8 +74,22 @@
 	/* HTTP */                                                                       \
 	C(http_requests) C(http_responses_2xx) C(http_responses_3xx)                     \
 	C(http_responses_4xx) C(http_responses_5xx) C(http_responses_404)                \
+	C(http_responses_206) C(http_responses_304) C(http_responses_416)                \
 	C(http_request_too_large) C(http_bad_request) C(http_header_timeouts)            \
-	C(http_keepalive_timeouts) C(http_body_bytes) C(http_no_session_memory)    \
+	C(http_keepalive_timeouts) C(http_send_timeouts) C(http_body_bytes)              \
+	C(http_no_session_memory) C(http_pipeline_waits) C(http_multipart_degraded)      \
+	C(http_range_multipart) C(http_method_not_allowed) C(http_cors_preflights)       \
+	C(http_request_body_bytes_skipped) C(http_request_body_too_large)                \
+	C(http_sign_ok) C(http_sign_rejected) C(http_sign_expired)                       \
+	C(accesslog_records) C(accesslog_dropped)                                        \
+	/* segment store: parking on page-ins, their latency (cumulative histogram     \
+	 * buckets, Prometheus semantics: le_X counts observations <= X), failures */  \
+	G(store_parked) C(store_parked_total) C(store_pagein_requests)                   \
+	C(store_pagein_ring_full) C(store_pagein_failed)                                 \
+	C(store_pagein_le_100us) C(store_pagein_le_1ms) C(store_pagein_le_10ms)          \
+	C(store_pagein_le_100ms) C(store_pagein_le_1s) C(store_pagein_le_inf)            \
+	C(store_pagein_sum_us) C(store_not_resident_retries)                             \
+	C(store_file_broken_resets) C(store_file_broken_refused) C(store_sigbus_caught)  \
 	/* TLS (dataplane/tls/tls_app.c): handshakes, queueing, records, alerts */       \
 	C(tls_handshakes_started) C(tls_handshakes_completed) C(tls_handshakes_failed)   \
 	C(tls_handshakes_resumed) C(tls_handshakes_timed_out) C(tls_handshakes_tls13)    \

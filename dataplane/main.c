@@ -2,12 +2,20 @@
  *
  * main.c: sluice-dataplane — start, run, stop.
  *
- * Start (control path, in order): config → EAL → catalog → port → stats segment → TLS (the
- * AEAD engine, session-ticket keys, OpenSSL server contexts: shared by every lcore) → one
- * worker per queue (network stack, TCP, HTTP, the HTTPS transport) → launch the workers. The
- * main lcore then keeps the stats heartbeat and the command socket while the workers run.
- * SIGINT/SIGTERM set the quit flag; workers reset their connections and stop; teardown runs
- * in reverse order through one cleanup path. Only main() exits.
+ * Start (control path, in order): config → EAL → SIGBUS guard → catalog (and its first
+ * residency sweep) → port → stats segment → access log rings → command socket → page-in
+ * helpers → URL-signing keys → TLS (the AEAD engine, session-ticket keys, OpenSSL server
+ * contexts: shared by every lcore) → one worker per queue (network stack, TCP, HTTP, the HTTPS
+ * transport) → launch the workers. The main lcore then keeps the stats heartbeat, answers the
+ * command socket, sweeps the store's residency and file sizes in slices (store_resident.h) and
+ * frees replaced catalogs nobody holds, while the workers run their loops. SIGINT/SIGTERM set
+ * the quit flag; workers reset their connections and stop; teardown runs in reverse order
+ * through one cleanup path. Only main() exits.
+ *
+ * Commands that change what the lcores do (catalog, admission, HTTP settings, signing keys)
+ * are built here and posted to every worker's mailbox; each worker copies or adopts the
+ * object between packets, and the reply goes out when all have (dataplane_post). Ticket keys
+ * are published through their own quiescent-state table (tls_ticket.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -33,7 +42,12 @@
 #include "port.h"
 #include "stats.h"
 #include "steering.h"
+#include "http/http_accesslog.h"
+#include "http/url_sign.h"
 #include "store/catalog.h"
+#include "store/store_guard.h"
+#include "store/store_pagein.h"
+#include "store/store_resident.h"
 #include "tcp/tcp.h"
 #include "ticket_key_file.h"
 #include "tls/tls_aead.h"
@@ -43,6 +57,9 @@
 #include "worker.h"
 
 #define STATS_PUBLISH_PERIOD_US 5000
+#define MAIN_POLL_MS 10                /* command socket wait between sweep slices */
+#define PAGEIN_RING_SIZE 1024
+#define SIGN_KEYS_FILE_MAX 65536
 #define EAL_ARGS_MAX 32
 #define CATALOGS_PENDING_MAX (HTTP_CATALOG_GENERATIONS - 1)
 #define WORKER_COMMAND_TIMEOUT_US 1000000
@@ -92,6 +109,12 @@ struct dataplane {
 	struct tls_handshake_server *tls_server;
 	struct tls_ticket_keyring *tls_ticket_keys;
 	const struct tls_aead_engine *tls_engine;
+	struct http_accesslog accesslog;
+	struct store_pagein *pagein;
+	struct IMB_MGR *sign_engine;   /* key ring precomputation on the main thread */
+	struct url_sign_keyring sign_keys;
+	uint8_t sweep_vec[STORE_SWEEP_VEC_BYTES];
+	uint64_t sweep_files_broken;
 };
 
 static int dataplane_eal_init(struct dataplane *dp, const char *argv0)
@@ -269,12 +292,7 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 		.output_burst_bytes = 256 * 1024,
 		.secret = secret,
 	};
-	struct http_server_settings hs = {
-		.max_connections = c->max_connections,
-		.max_request_bytes = c->http_max_request_bytes,
-		.header_timeout_us = c->http_header_timeout_ms * 1000,
-		.keepalive_timeout_us = c->http_keepalive_timeout_ms * 1000,
-	};
+	struct http_server_settings hs;
 	struct worker *w;
 	int rc;
 
@@ -282,7 +300,7 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 		log_err("dataplane.tcp.cc: no congestion control module named '%s'", c->tcp_cc);
 		return -EINVAL;
 	}
-	snprintf(hs.server_name, sizeof(hs.server_name), "%s", c->http_server_name);
+	http_server_settings_from_config(c, &hs);
 	w = rte_zmalloc("sluice_worker", sizeof(*w), 64);
 	if (!w)
 		return -ENOMEM;
@@ -331,6 +349,9 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 		log_err("worker %u: cannot listen on port %u: %s", index, c->http_port, strerror(-rc));
 		return rc;
 	}
+	http_server_set_pagein(w->http, store_pagein_queue_of(dp->pagein, index));
+	http_server_set_accesslog(w->http, http_accesslog_writer_of(&dp->accesslog, index, w->lcore_id), w->lcore_id);
+	http_server_set_sign_keys(w->http, &dp->sign_keys);
 	if (dp->tls_server) {
 		struct tls_app_settings tls = {
 			.engine = dp->tls_engine,
@@ -364,8 +385,8 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 
 /* Posts a command to every worker and waits until all applied it. Returns 0 or the first
  * worker's error; -ETIMEDOUT names the lcore in message. */
-static int dataplane_post(struct dataplane *dp, enum worker_command type, const struct store_catalog *catalog,
-			  uint32_t admission, char *message, size_t message_len)
+static int dataplane_post_object(struct dataplane *dp, enum worker_command type, const struct store_catalog *catalog,
+				 uint32_t admission, const void *object, char *message, size_t message_len)
 {
 	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * WORKER_COMMAND_TIMEOUT_US / 1000000;
 	int rc = 0;
@@ -376,6 +397,7 @@ static int dataplane_post(struct dataplane *dp, enum worker_command type, const 
 		mb->type = type;
 		mb->catalog = catalog;
 		mb->admission = admission;
+		mb->object = object;
 		__atomic_store_n(&mb->posted, mb->posted + 1, __ATOMIC_RELEASE);
 	}
 	for (uint32_t i = 0; i < dp->worker_count; i++) {
@@ -397,7 +419,13 @@ static int dataplane_post(struct dataplane *dp, enum worker_command type, const 
 	return rc;
 }
 
-/* Frees replaced catalogs that no lcore holds any more. */
+static int dataplane_post(struct dataplane *dp, enum worker_command type, const struct store_catalog *catalog,
+			  uint32_t admission, char *message, size_t message_len)
+{
+	return dataplane_post_object(dp, type, catalog, admission, NULL, message, message_len);
+}
+
+/* Frees replaced catalogs that no lcore holds any more and no page-in helper reads. */
 static void dataplane_release_catalogs(struct dataplane *dp)
 {
 	for (uint32_t p = 0; p < CATALOGS_PENDING_MAX; p++) {
@@ -407,6 +435,8 @@ static void dataplane_release_catalogs(struct dataplane *dp)
 			continue;
 		for (uint32_t i = 0; i < dp->worker_count && !held; i++)
 			held = http_server_catalog_held(dp->workers[i]->http, dp->pending[p]);
+		if (__atomic_load_n(&dp->pending[p]->pagein_pending, __ATOMIC_ACQUIRE))
+			held = true;
 		if (!held) {
 			log_info("catalog version %llu released", (unsigned long long)dp->pending[p]->version);
 			store_catalog_free((struct store_catalog *)dp->pending[p]);
@@ -443,6 +473,12 @@ static uint32_t dataplane_catalog_reload(struct dataplane *dp, const struct slui
 		result->status = -EINVAL;
 		snprintf(result->message, sizeof(result->message), "%s", err);
 		return 0;
+	}
+	{
+		/* Residency before the lcores see it, so that hot files do not park. */
+		struct store_sweep_result sweep = {0};
+
+		store_resident_sweep_catalog((struct store_catalog *)next, dp->sweep_vec, &sweep);
 	}
 	rc = dataplane_post(dp, WORKER_CMD_CATALOG, next, 0, result->message, sizeof(result->message));
 	if (rc) {
@@ -501,6 +537,242 @@ static uint32_t dataplane_ticket_keys_set(struct dataplane *dp, const uint8_t *p
 	return 0;
 }
 
+/* One slice of the residency and size sweep over every live catalog, sized so that each
+ * catalog is swept once per scan_interval_ms (store_resident.h has the cost). */
+static void dataplane_sweep(struct dataplane *dp, uint64_t elapsed_us)
+{
+	const struct store_catalog *cats[1 + CATALOGS_PENDING_MAX];
+	uint32_t n = 0;
+
+	cats[n++] = dp->catalog;
+	for (uint32_t p = 0; p < CATALOGS_PENDING_MAX; p++)
+		if (dp->pending[p])
+			cats[n++] = dp->pending[p];
+	for (uint32_t i = 0; i < n; i++) {
+		struct store_catalog *cat = (struct store_catalog *)cats[i];
+		uint64_t pages = cat->total_bytes / 4096 + cat->count;
+		uint64_t budget = pages * elapsed_us / ((uint64_t)dp->cfg.dataplane.store_scan_interval_ms * 1000);
+		struct store_sweep_result result = {0};
+
+		if (budget < 64)
+			budget = 64;
+		if (budget > STORE_SWEEP_STEP_PAGES)
+			budget = STORE_SWEEP_STEP_PAGES; /* keep the command socket responsive */
+		store_resident_sweep(cat, budget, dp->sweep_vec, &result);
+		dp->sweep_files_broken += result.files_broken;
+	}
+}
+
+/* Reads a key file (url_sign.h format) into ring. Returns 0 or -errno with err set. */
+static int dataplane_sign_keys_load(struct dataplane *dp, const char *path, struct url_sign_keyring *ring, char *err,
+				    size_t err_len)
+{
+	char *text = malloc(SIGN_KEYS_FILE_MAX);
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	url_sign_keyring_init(ring);
+	if (!text)
+		return -ENOMEM;
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		free(text);
+		return rc;
+	}
+	len = fread(text, 1, SIGN_KEYS_FILE_MAX, f);
+	fclose(f);
+	if (len == SIGN_KEYS_FILE_MAX) {
+		snprintf(err, err_len, "%s: larger than %d bytes", path, SIGN_KEYS_FILE_MAX);
+		rc = -EFBIG;
+	} else {
+		char line_err[160];
+
+		rc = url_sign_keyring_load(ring, dp->sign_engine, text, len, line_err, sizeof(line_err));
+		if (rc)
+			snprintf(err, err_len, "%s: %s", path, line_err);
+	}
+	explicit_bzero(text, SIGN_KEYS_FILE_MAX);
+	free(text);
+	return rc;
+}
+
+/* SLUICE_CMD_SIGN_KEYS_SET: the whole key ring, replacing the previous one. */
+static void dataplane_sign_keys_set(struct dataplane *dp, const struct sluice_cmd_sign_keys *req,
+				    struct sluice_cmd_result *result)
+{
+	struct url_sign_keyring ring;
+	char ids[160] = "";
+	int rc = 0, n = 0;
+
+	url_sign_keyring_init(&ring);
+	if (req->count > SLUICE_CMD_SIGN_KEYS_MAX) {
+		result->status = -EINVAL;
+		snprintf(result->message, sizeof(result->message), "%u keys: at most %d", req->count,
+			 SLUICE_CMD_SIGN_KEYS_MAX);
+		return;
+	}
+	for (uint32_t i = 0; i < req->count && !rc; i++) {
+		struct url_sign_key key = {.id = req->keys[i].kid, .secret_len = req->keys[i].length};
+
+		if (!key.id || key.secret_len < URL_SIGN_SECRET_MIN || key.secret_len > URL_SIGN_SECRET_MAX) {
+			rc = -EINVAL;
+		} else {
+			memcpy(key.secret, req->keys[i].secret, key.secret_len);
+			rc = url_sign_keyring_add(&ring, dp->sign_engine, &key);
+			url_sign_key_wipe(&key);
+		}
+		if (rc)
+			snprintf(result->message, sizeof(result->message), "key %u (kid %u, %u bytes): %s", i,
+				 req->keys[i].kid, req->keys[i].length,
+				 rc == -EEXIST ? "kid listed twice" : "kid must be 1..255 and the secret 32..64 bytes");
+		else
+			n += snprintf(ids + n, sizeof(ids) - (size_t)n, "%s%u", i ? ", " : "", req->keys[i].kid);
+	}
+	if (!rc)
+		rc = dataplane_post_object(dp, WORKER_CMD_SIGN_KEYS, NULL, 0, &ring, result->message,
+					   sizeof(result->message));
+	if (!rc) {
+		dp->sign_keys = ring;
+		snprintf(result->message, sizeof(result->message), "%u signing key%s%s%s", req->count,
+			 req->count == 1 ? "" : "s", req->count ? ": kid " : "", ids);
+		log_info("URL-signing keys replaced: %u key(s)", req->count);
+	}
+	result->status = rc;
+	explicit_bzero(&ring, sizeof(ring));
+}
+
+/* Settings SLUICE_CMD_CONFIG_RELOAD applies while running; everything else needs a restart
+ * (the control.* group belongs to the control plane and is not the data plane's concern). */
+static bool dataplane_setting_reloadable(const char *path)
+{
+	if (!strcmp(path, "dataplane.http.max_request_bytes"))
+		return false; /* sizes the request buffers */
+	return !strncmp(path, "dataplane.http.", 15) || !strcmp(path, "dataplane.store.readahead_kb") ||
+	       !strcmp(path, "dataplane.store.scan_interval_ms");
+}
+
+struct dataplane_reload_diff {
+	char applied[512];
+	char restart[512];
+	uint32_t applied_count, restart_count;
+};
+
+static void dataplane_reload_visit(const char *path, void *arg)
+{
+	struct dataplane_reload_diff *d = arg;
+	char *list;
+	size_t len;
+
+	if (!strncmp(path, "control.", 8))
+		return;
+	if (dataplane_setting_reloadable(path)) {
+		list = d->applied;
+		d->applied_count++;
+	} else {
+		list = d->restart;
+		d->restart_count++;
+	}
+	len = strlen(list);
+	snprintf(list + len, 512 - len, "%s%s", len ? ", " : "", path + 10 /* without "dataplane." */);
+}
+
+/* Copies the settings that can change while running from next into the running config. */
+static void dataplane_adopt_reloadable(struct dataplane_config *run, const struct dataplane_config *next)
+{
+	run->http_keepalive_timeout_ms = next->http_keepalive_timeout_ms;
+	run->http_header_timeout_ms = next->http_header_timeout_ms;
+	run->http_send_timeout_ms = next->http_send_timeout_ms;
+	run->http_max_request_line_bytes = next->http_max_request_line_bytes;
+	run->http_max_header_count = next->http_max_header_count;
+	run->http_max_body_bytes = next->http_max_body_bytes;
+	run->http_max_ranges = next->http_max_ranges;
+	memcpy(run->http_server_name, next->http_server_name, sizeof(run->http_server_name));
+	memcpy(run->http_cache_control, next->http_cache_control, sizeof(run->http_cache_control));
+	memcpy(run->http_cors_origins, next->http_cors_origins, sizeof(run->http_cors_origins));
+	memcpy(run->http_cors_allow_headers, next->http_cors_allow_headers, sizeof(run->http_cors_allow_headers));
+	run->http_cors_max_age_s = next->http_cors_max_age_s;
+	run->http_sign_required = next->http_sign_required;
+	memcpy(run->http_sign_prefixes, next->http_sign_prefixes, sizeof(run->http_sign_prefixes));
+	run->http_sign_skew_s = next->http_sign_skew_s;
+	memcpy(run->http_sign_keys_file, next->http_sign_keys_file, sizeof(run->http_sign_keys_file));
+	run->store_readahead_kb = next->store_readahead_kb;
+	run->store_scan_interval_ms = next->store_scan_interval_ms;
+}
+
+/* SLUICE_CMD_CONFIG_RELOAD: nothing is applied unless the whole file (and its key file) is
+ * valid; then the changeable settings go to every lcore and the rest is named. */
+static void dataplane_config_reload(struct dataplane *dp, const struct sluice_cmd_config_reload *req,
+				    struct sluice_cmd_result *result)
+{
+	struct sluice_config *next = calloc(1, sizeof(*next));
+	struct dataplane_reload_diff *diff = calloc(1, sizeof(*diff));
+	char path[sizeof(req->path) + 1], err[CONFIG_ERROR_MAX];
+	struct http_server_settings *hs = calloc(1, sizeof(*hs));
+	struct url_sign_keyring ring;
+	bool keys = false;
+	int rc;
+
+	url_sign_keyring_init(&ring);
+	if (!next || !diff || !hs) {
+		result->status = -ENOMEM;
+		goto out;
+	}
+	memcpy(path, req->path, sizeof(req->path));
+	path[sizeof(req->path)] = 0;
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s", dp->cfg.source_path);
+	rc = config_load_file(path, next, err, sizeof(err));
+	if (rc) {
+		result->status = rc;
+		snprintf(result->message, sizeof(result->message), "nothing applied: %.230s", err);
+		goto out;
+	}
+	if (next->dataplane.http_sign_keys_file[0]) {
+		rc = dataplane_sign_keys_load(dp, next->dataplane.http_sign_keys_file, &ring, err, sizeof(err));
+		if (rc) {
+			result->status = rc;
+			snprintf(result->message, sizeof(result->message), "nothing applied: %.230s", err);
+			goto out;
+		}
+		keys = true;
+	}
+	config_diff(&dp->cfg, next, dataplane_reload_visit, diff);
+	http_server_settings_from_config(&next->dataplane, hs);
+	rc = dataplane_post_object(dp, WORKER_CMD_HTTP_SETTINGS, NULL, 0, hs, result->message, sizeof(result->message));
+	if (!rc && keys)
+		rc = dataplane_post_object(dp, WORKER_CMD_SIGN_KEYS, NULL, 0, &ring, result->message,
+					   sizeof(result->message));
+	if (rc) {
+		result->status = rc;
+		goto out;
+	}
+	if (keys)
+		dp->sign_keys = ring;
+	dataplane_adopt_reloadable(&dp->cfg.dataplane, &next->dataplane);
+	{
+		char *summary = malloc(2048);
+
+		if (summary) {
+			snprintf(summary, 2048, "%s%s%s%s%s%s%s", diff->restart_count ? "needs a restart: " : "",
+				 diff->restart, diff->restart_count ? "; " : "",
+				 diff->applied_count ? "applied: " : "no change to apply", diff->applied,
+				 keys ? "; signing keys reloaded from " : "", keys ? next->dataplane.http_sign_keys_file : "");
+			/* The reply holds 251 characters; the log has it all. */
+			snprintf(result->message, sizeof(result->message), "%.251s", summary);
+			log_info("config %s reloaded: %s", path, summary);
+			free(summary);
+		}
+	}
+out:
+	explicit_bzero(&ring, sizeof(ring));
+	free(next);
+	free(diff);
+	free(hs);
+}
+
 static uint64_t dataplane_published_total(struct dataplane *dp, enum dp_counter_id id)
 {
 	uint64_t total = 0;
@@ -518,8 +790,9 @@ static uint32_t dataplane_command(void *ctx, uint16_t type, const uint8_t *paylo
 		[SLUICE_CMD_CATALOG_RELOAD] = sizeof(struct sluice_cmd_catalog_reload),
 		[SLUICE_CMD_ADMISSION_SET] = sizeof(struct sluice_cmd_admission),
 		[SLUICE_CMD_STATUS] = 0,
-		[SLUICE_CMD_SIGN_KEYS_SET] = UINT32_MAX, /* not served here yet */
+		[SLUICE_CMD_SIGN_KEYS_SET] = sizeof(struct sluice_cmd_sign_keys),
 		[SLUICE_CMD_TICKET_KEYS_SET] = sizeof(struct sluice_cmd_ticket_keys),
+		[SLUICE_CMD_CONFIG_RELOAD] = sizeof(struct sluice_cmd_config_reload),
 	};
 	struct dataplane *dp = ctx;
 
@@ -585,8 +858,31 @@ static uint32_t dataplane_command(void *ctx, uint16_t type, const uint8_t *paylo
 				 dataplane_published_total(dp, DPC_tcp_conn_closing);
 		return sizeof(*r);
 	}
+	case SLUICE_CMD_SIGN_KEYS_SET: {
+		struct sluice_cmd_sign_keys *req = malloc(sizeof(*req));
+
+		if (!req) {
+			result->status = -ENOMEM;
+			return 0;
+		}
+		memcpy(req, payload, sizeof(*req));
+		dataplane_sign_keys_set(dp, req, result);
+		explicit_bzero(req, sizeof(*req));
+		free(req);
+		return 0;
 	}
-	return 0;
+	case SLUICE_CMD_CONFIG_RELOAD: {
+		struct sluice_cmd_config_reload req;
+
+		memcpy(&req, payload, sizeof(req));
+		dataplane_config_reload(dp, &req, result);
+		return 0;
+	}
+	default:
+		result->status = -EOPNOTSUPP;
+		snprintf(result->message, sizeof(result->message), "command type %u is not served here", type);
+		return 0;
+	}
 }
 
 static void dataplane_cleanup(struct dataplane *dp)
@@ -605,7 +901,12 @@ static void dataplane_cleanup(struct dataplane *dp)
 	}
 	tls_handshake_server_free(dp->tls_server);
 	tls_ticket_keyring_free(dp->tls_ticket_keys);
+	/* Helpers may read catalogs until they stop. */
+	store_pagein_destroy(dp->pagein);
+	url_sign_engine_free(dp->sign_engine);
+	explicit_bzero(&dp->sign_keys, sizeof(dp->sign_keys));
 	command_socket_close(&dp->commands);
+	http_accesslog_close(&dp->accesslog);
 	stats_segment_destroy(&dp->stats);
 	port_close(&dp->port);
 	store_catalog_free((struct store_catalog *)dp->catalog);
@@ -658,6 +959,15 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", config_path);
 		return 0;
 	}
+	{
+		/* One descriptor per cataloged file per live catalog (catalog.h). */
+		struct rlimit nofile;
+
+		if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+			nofile.rlim_cur = nofile.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &nofile);
+		}
+	}
 	if (getrandom(&secret, sizeof(secret), 0) != sizeof(secret)) {
 		log_err("getrandom: %s", strerror(errno));
 		return 1;
@@ -670,6 +980,11 @@ int main(int argc, char **argv)
 		log_warn("steering: interface %s not found", dp.cfg.dataplane.port_iface);
 	if (dataplane_eal_init(&dp, argv[0]))
 		goto cleanup;
+	/* After the EAL, which installs and removes its own SIGBUS handler while mapping memory. */
+	if (store_guard_install()) {
+		log_err("cannot install the SIGBUS handler: %s", strerror(errno));
+		goto cleanup;
+	}
 	if (dp.cfg.dataplane.catalog_path[0])
 		snprintf(dp.catalog_path, sizeof(dp.catalog_path), "%s", dp.cfg.dataplane.catalog_path);
 	else
@@ -679,8 +994,15 @@ int main(int argc, char **argv)
 		log_err("catalog: %s", err);
 		goto cleanup;
 	}
-	log_info("catalog %s: version %llu, %u files (%u rejected)", dp.catalog_path,
-		 (unsigned long long)dp.catalog->version, dp.catalog->count, dp.catalog->rejected);
+	{
+		struct store_sweep_result sweep = {0};
+
+		store_resident_sweep_catalog((struct store_catalog *)dp.catalog, dp.sweep_vec, &sweep);
+		log_info("catalog %s: version %llu, %u files (%u rejected), %llu of %llu MiB resident",
+			 dp.catalog_path, (unsigned long long)dp.catalog->version, dp.catalog->count,
+			 dp.catalog->rejected, (unsigned long long)(store_resident_bytes(dp.catalog) >> 20),
+			 (unsigned long long)(dp.catalog->total_bytes >> 20));
+	}
 	if (port_open(&dp.cfg.dataplane, &dp.port))
 		goto cleanup;
 	rc = steering_register(&dp.cfg.dataplane, err, sizeof(err));
@@ -699,6 +1021,21 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto cleanup;
 	}
+	{
+		char path[CONFIG_PATH_MAX + 16];
+
+		if (dp.cfg.dataplane.accesslog_path[0])
+			snprintf(path, sizeof(path), "%s", dp.cfg.dataplane.accesslog_path);
+		else
+			snprintf(path, sizeof(path), "%s.accesslog", dp.cfg.dataplane.stats_path);
+		rc = http_accesslog_create(&dp.accesslog, path, dp.cfg.dataplane.lcore_count,
+					   dp.cfg.dataplane.accesslog_records);
+		if (rc) {
+			log_err("access log %s: %s", path, strerror(-rc));
+			rc = 1;
+			goto cleanup;
+		}
+	}
 	rc = command_socket_open(&dp.commands, dp.cfg.dataplane.command_socket);
 	if (rc) {
 		log_err("command socket %s: %s", dp.cfg.dataplane.command_socket, strerror(-rc));
@@ -706,6 +1043,19 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	rc = 1;
+	dp.pagein = store_pagein_create(dp.cfg.dataplane.lcore_count, PAGEIN_RING_SIZE,
+					dp.cfg.dataplane.store_pagein_threads);
+	dp.sign_engine = url_sign_engine_create();
+	if (!dp.pagein || !dp.sign_engine) {
+		log_err("page-in helpers or signing engine: %s", strerror(errno));
+		goto cleanup;
+	}
+	url_sign_keyring_init(&dp.sign_keys);
+	if (dp.cfg.dataplane.http_sign_keys_file[0] &&
+	    dataplane_sign_keys_load(&dp, dp.cfg.dataplane.http_sign_keys_file, &dp.sign_keys, err, sizeof(err))) {
+		log_err("dataplane.http.sign_keys_file: %s", err);
+		goto cleanup;
+	}
 	if (dataplane_tls_init(&dp))
 		goto cleanup;
 	for (uint32_t i = 0; i < dp.cfg.dataplane.lcore_count; i++) {
@@ -725,10 +1075,19 @@ int main(int argc, char **argv)
 		log_info("serving %s:%u%s over %s (%u worker%s)", inet_ntoa(dp.cfg.dataplane.ipv4),
 			 dp.cfg.dataplane.http_port, dp.tls_server ? " and HTTPS" : "", dp.cfg.dataplane.port_iface,
 			 dp.worker_count, dp.worker_count == 1 ? "" : "s");
-	while (!dataplane_quit) {
-		stats_heartbeat(&dp.stats);
-		command_socket_poll(&dp.commands, 100, dataplane_command, &dp);
-		dataplane_release_catalogs(&dp);
+	{
+		uint64_t last = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+
+		while (!dataplane_quit) {
+			uint64_t now;
+
+			stats_heartbeat(&dp.stats);
+			command_socket_poll(&dp.commands, MAIN_POLL_MS, dataplane_command, &dp);
+			now = rte_get_timer_cycles();
+			dataplane_sweep(&dp, (now - last) * 1000000 / hz);
+			last = now;
+			dataplane_release_catalogs(&dp);
+		}
 	}
 	log_info("stopping");
 	rte_eal_mp_wait_lcore();

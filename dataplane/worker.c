@@ -378,6 +378,12 @@ static void worker_apply_command(struct worker *w)
 		w->ns.tcp->refuse_new = mb->admission != 0;
 		w->ns.counters.value[DPC_admission_state] = mb->admission;
 		break;
+	case WORKER_CMD_HTTP_SETTINGS:
+		http_server_set_settings(w->http, mb->object);
+		break;
+	case WORKER_CMD_SIGN_KEYS:
+		http_server_set_sign_keys(w->http, mb->object);
+		break;
 	default:
 		result = -EOPNOTSUPP;
 		break;
@@ -410,6 +416,7 @@ int worker_main(void *arg)
 		tcp_timers_run(ns);
 		if (unlikely(w->mailbox.posted != w->mailbox.applied))
 			worker_apply_command(w);
+		http_server_poll(w->http, ns);
 		n = rte_eth_rx_burst(w->port_id, w->queue_id, rx, WORKER_RX_BURST);
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = rx[i];

@@ -6,9 +6,9 @@
  * its own lcore once running; the main thread reads nothing in it (counters reach the outside
  * through the stats segment). The loop, in this fixed order:
  *
- *   timers due → commands from the control ring → rx burst → protocol processing →
- *   queued TLS handshakes (within the iteration's budget) → send what windows allow →
- *   flush TX → publish stats (every publish period)
+ *   timers due → commands from the control ring → page-in completions → rx burst →
+ *   protocol processing → queued TLS handshakes (within the iteration's budget) → send what
+ *   windows allow → flush TX → publish stats (every publish period)
  *
  * Busy and idle cycles are counted separately: an iteration that received or sent something
  * is busy, the others idle, so CPU per byte can be reported although the lcore polls.
@@ -38,6 +38,8 @@ struct tls_app;
 enum worker_command {
 	WORKER_CMD_CATALOG = 1,
 	WORKER_CMD_ADMISSION = 2,
+	WORKER_CMD_HTTP_SETTINGS = 3,  /* object: struct http_server_settings (copied) */
+	WORKER_CMD_SIGN_KEYS = 4,      /* object: struct url_sign_keyring (copied) */
 };
 
 struct worker_mailbox {
@@ -47,6 +49,7 @@ struct worker_mailbox {
 	uint32_t type;                 /* enum worker_command */
 	const struct store_catalog *catalog;
 	uint32_t admission;
+	const void *object;            /* the command's object; valid until applied */
 } __attribute__((aligned(64)));
 
 struct worker {

@@ -42,7 +42,9 @@ struct sluice_accesslog_ring {
 	volatile uint64_t head;         /* next index the lcore writes (lcore only) */
 	uint64_t pad0[7];
 	volatile uint64_t tail;         /* next index the reader reads (reader only) */
-	uint64_t pad1[7];
+	volatile uint64_t dropped_reported; /* reader only: `dropped` already reported by a reader,
+					       so the next reader reports only newer drops */
+	uint64_t pad1[6];
 	volatile uint64_t dropped;      /* records lost to a full ring (lcore only) */
 	uint32_t lcore_id;
 	uint32_t reserved;
@@ -73,7 +75,9 @@ struct sluice_accesslog_record {
 	uint8_t client[16];             /* IPv4 in the first 4 bytes when not IPV6 */
 	uint16_t client_port;
 	uint16_t lcore_id;
-	uint32_t reserved;
+	uint32_t range_parts;           /* RANGE: 1 = one range; N > 1 = multipart of N parts, whose
+					   first part starts at range_start and whose file bytes
+					   total range_length (was reserved: zero in older writers) */
 	char path[SLUICE_ACCESSLOG_PATH_MAX]; /* request path, truncated, NUL-terminated */
 };
 _Static_assert(sizeof(struct sluice_accesslog_record) == 176, "access log record is a contract");

@@ -6,6 +6,14 @@
  *   sluice-dpctl [--socket PATH] hello | status | catalog-reload [FILE] | admission open|draining|closed
  *   sluice-dpctl [--socket PATH] ticket-keys FILE      TLS session ticket keys for every lcore
  *   sluice-dpctl ticket-keys --generate FILE [COUNT]  write COUNT (1) random keys to FILE
+ *   sluice-dpctl [--socket PATH] sign-keys FILE        URL-signing keys (replace the whole ring)
+ *   sluice-dpctl [--socket PATH] config-reload [FILE]  re-read the config, apply what can change
+ *
+ * sign-keys reads a key file in the format of url_sign.h (lines "<kid> <hex or base64:...>",
+ * comments and blank lines ignored), parsed by url_sign_key_parse exactly as sluice-sign and
+ * the data plane do, and replaces the data plane's whole key ring with it (an empty file
+ * removes every key). config-reload re-reads the data plane's config file (or FILE) and
+ * applies what can change while running; the answer names what needs a restart.
  *
  * A ticket key file is 1 to 4 keys of 80 bytes (ticket_key_file.h); the first encrypts. To
  * rotate: generate a key, put it first and keep the previous ones after it, send the file.
@@ -22,12 +30,54 @@
 
 #include "cmd_client.h"
 #include "ticket_key_file.h"
+#include "http/url_sign.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice-dpctl [--socket PATH] hello | status | catalog-reload [FILE] |\n"
-		     "                    admission open|draining|closed | ticket-keys FILE\n"
+		     "                    admission open|draining|closed | ticket-keys FILE | sign-keys FILE\n"
+		     "                    config-reload [FILE]\n"
 		     "       sluice-dpctl ticket-keys --generate FILE [COUNT]\n");
+}
+
+/* Reads a key file into req. Returns 0, or 2 (usage error) with a message printed. */
+static int dpctl_read_keys(const char *path, struct sluice_cmd_sign_keys *req)
+{
+	char line[1024];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	memset(req, 0, sizeof(*req));
+	if (!f) {
+		fprintf(stderr, "sluice-dpctl: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct url_sign_key key;
+		size_t len = strcspn(line, "\r\n");
+		int rc;
+
+		lineno++;
+		rc = url_sign_key_parse(line, len, &key);
+		if (rc == -ENODATA)
+			continue;
+		if (rc || req->count == SLUICE_CMD_SIGN_KEYS_MAX) {
+			fprintf(stderr, "sluice-dpctl: %s:%u: %s\n", path, lineno,
+				rc ? "not a key (\"<kid 1..255> <32..64 bytes as hex or base64:...>\")"
+				   : "more than 16 keys");
+			url_sign_key_wipe(&key);
+			fclose(f);
+			return 2;
+		}
+		req->keys[req->count].kid = key.id;
+		req->keys[req->count].length = key.secret_len;
+		memcpy(req->keys[req->count].secret, key.secret, key.secret_len);
+		req->count++;
+		url_sign_key_wipe(&key);
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -110,6 +160,27 @@ int main(int argc, char **argv)
 			strcpy(req.path, argv[optind + 1]);
 		}
 		rc = cmd_client_call(&client, SLUICE_CMD_CATALOG_RELOAD, &req, sizeof(req), &result, r, sizeof(*r), 30000);
+	} else if (!strcmp(cmd, "sign-keys") && optind + 2 == argc) {
+		static struct sluice_cmd_sign_keys req;
+
+		if (dpctl_read_keys(argv[optind + 1], &req)) {
+			cmd_client_close(&client);
+			return 2;
+		}
+		rc = cmd_client_call(&client, SLUICE_CMD_SIGN_KEYS_SET, &req, sizeof(req), &result, NULL, 0, 5000);
+		explicit_bzero(&req, sizeof(req));
+	} else if (!strcmp(cmd, "config-reload") && optind + 2 >= argc) {
+		struct sluice_cmd_config_reload req;
+
+		memset(&req, 0, sizeof(req));
+		if (optind + 2 == argc) {
+			if (strlen(argv[optind + 1]) >= sizeof(req.path)) {
+				fprintf(stderr, "sluice-dpctl: path too long\n");
+				return 2;
+			}
+			strcpy(req.path, argv[optind + 1]);
+		}
+		rc = cmd_client_call(&client, SLUICE_CMD_CONFIG_RELOAD, &req, sizeof(req), &result, NULL, 0, 10000);
 	} else if (!strcmp(cmd, "admission") && optind + 2 == argc) {
 		struct sluice_cmd_admission req = {.state = 3};
 

@@ -21,6 +21,7 @@
 #include "compiler.h"
 #include "log.h"
 #include "net/siphash.h"
+#include "store_resident.h"
 
 static const struct siphash_key catalog_hash_key = {0x736c756963652d63ULL, 0x6174616c6f672d31ULL};
 
@@ -55,9 +56,13 @@ void store_catalog_free(struct store_catalog *cat)
 {
 	if (!cat)
 		return;
-	for (uint32_t i = 0; i < cat->count; i++)
+	for (uint32_t i = 0; i < cat->count; i++) {
 		if (cat->files[i].map)
 			munmap((void *)cat->files[i].map, cat->files[i].size);
+		if (cat->files[i].fd >= 0)
+			close(cat->files[i].fd);
+	}
+	free(cat->resident_words);
 	free(cat->files);
 	free(cat->index);
 	free(cat);
@@ -76,13 +81,14 @@ static int hex_decode(const char *hex, uint8_t *out, size_t out_len)
 	return 0;
 }
 
-/* Maps one file; 0, or -errno with the reason logged. */
+/* Opens and maps one file, keeping the descriptor; 0, or -errno with the reason logged. */
 static int catalog_map_file(const char *store_root, const char *rel, struct store_file *f)
 {
 	char full[STORE_PATH_MAX * 2];
 	struct stat st;
 	int fd, rc = 0;
 
+	f->fd = -1;
 	if (rel[0] == '/' || strstr(rel, "..")) {
 		log_warn("catalog: %s: file must be relative to the store root without '..'", f->path);
 		return -EINVAL;
@@ -111,11 +117,42 @@ static int catalog_map_file(const char *store_root, const char *rel, struct stor
 			rc = -errno;
 			log_warn("catalog: %s: cannot map %s: %s", f->path, full, strerror(errno));
 		} else {
+			/* No read-around on faults: page-ins are explicit, sized ranges
+			 * (store_pagein.c), and a 16 KiB range must not read megabytes. */
+			madvise(map, f->size, MADV_RANDOM);
 			f->map = map;
+			f->fd = fd;
+			return 0;
 		}
 	}
 	close(fd);
 	return rc;
+}
+
+/* One allocation for every file's residency bitmap, all bits clear (not resident) until the
+ * first sweep (store_resident_sweep_catalog). */
+static int catalog_bitmaps(struct store_catalog *cat)
+{
+	size_t words = 0, at = 0;
+
+	for (uint32_t i = 0; i < cat->count; i++) {
+		struct store_file *f = &cat->files[i];
+
+		f->chunk_count = (uint32_t)((f->size + STORE_CHUNK_BYTES - 1) >> STORE_CHUNK_SHIFT);
+		words += (f->chunk_count + 63) / 64;
+		cat->total_bytes += f->size;
+	}
+	cat->resident_words = calloc(words ? words : 1, sizeof(uint64_t));
+	if (!cat->resident_words)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cat->count; i++) {
+		struct store_file *f = &cat->files[i];
+
+		f->resident = cat->resident_words + at;
+		f->catalog = cat;
+		at += (f->chunk_count + 63) / 64;
+	}
+	return 0;
 }
 
 static int catalog_fail(char *err, size_t err_len, const char *fmt, ...) sluice_printf(3, 4);
@@ -193,6 +230,7 @@ struct store_catalog *store_catalog_load(const char *store_root, const char *cat
 			 f->sha256[1], f->sha256[2], f->sha256[3], f->sha256[4], f->sha256[5], f->sha256[6],
 			 f->sha256[7], f->sha256[8], f->sha256[9]);
 		if (catalog_map_file(store_root, file, f)) {
+			memset(f, 0, sizeof(*f));
 			cat->rejected++;
 			continue;
 		}
@@ -203,6 +241,11 @@ struct store_catalog *store_catalog_load(const char *store_root, const char *cat
 		cat->index[h & cat->index_mask] = ++cat->count;
 	}
 	json_decref(root);
+	if (catalog_bitmaps(cat)) {
+		catalog_fail(err, err_len, "%s: out of memory", catalog_path);
+		store_catalog_free(cat);
+		return NULL;
+	}
 	return cat;
 oom:
 	catalog_fail(err, err_len, "%s: out of memory", catalog_path);

@@ -24,9 +24,9 @@
  *
  * Memory per connection. The connection slot's application area holds the HTTP session and
  * then a struct tls_conn (32 bytes: pool indices, the handshake length, receive-buffer
- * cursors, state); every connection slot of an lcore has that size, plain or TLS, and the 32
- * bytes fit in the cache-line rounding of TCP's and HTTP's parts (408 + 48: 512-byte slots
- * with or without them, checked by test_tls_app). A TLS connection also holds, by index:
+ * cursors, state); every connection slot of an lcore that serves HTTPS has that size, plain
+ * or TLS: 408 (TCP) + 96 (HTTP) + 32 rounded to cache lines is 576 bytes, against 512 on an
+ * lcore without HTTPS (checked by test_tls_app). A TLS connection also holds, by index:
  *   - a struct tls_session (1344 bytes) from the lcore's session pool, once established;
  *   - while handshaking: a handshake slot (the OpenSSL handshake, ~49 KiB of OpenSSL's
  *     heap, and the handshake output kept for retransmission, up to 16 KiB) — at most

@@ -376,15 +376,18 @@ uint32_t harness_build_ipv6(struct harness *h, uint8_t *frame, const struct harn
 
 bool harness_tx_ipv6(const struct harness *h, uint32_t i, struct harness_ip6_frame *out)
 {
-	const uint8_t *f;
-	const struct ipv6_header *ip6;
-
 	memset(out, 0, sizeof(*out));
 	if (i >= h->tx_count)
 		return false;
-	f = h->tx[i].data;
-	ip6 = (const struct ipv6_header *)(f + ETHER_HDR_LEN);
-	if (h->tx[i].len < ETHER_HDR_LEN + sizeof(*ip6) || net_load_be16(f + 12) != ETHER_TYPE_IPV6 ||
+	return harness_parse_ipv6(h->tx[i].data, h->tx[i].len, out);
+}
+
+bool harness_parse_ipv6(const uint8_t *f, uint32_t len, struct harness_ip6_frame *out)
+{
+	const struct ipv6_header *ip6 = (const struct ipv6_header *)(f + ETHER_HDR_LEN);
+
+	memset(out, 0, sizeof(*out));
+	if (len < ETHER_HDR_LEN + sizeof(*ip6) || net_load_be16(f + 12) != ETHER_TYPE_IPV6 ||
 	    (net_load_be32(&ip6->version_class_flow) >> 28) != 6)
 		return false;
 	memcpy(out->eth_dst, f, 6);
@@ -395,7 +398,7 @@ bool harness_tx_ipv6(const struct harness *h, uint32_t i, struct harness_ip6_fra
 	out->next_header = ip6->next_header;
 	out->payload_len = net_load_be16(&ip6->payload_length);
 	out->l4 = (const uint8_t *)(ip6 + 1);
-	out->l4_len = h->tx[i].len - ETHER_HDR_LEN - (uint32_t)sizeof(*ip6);
+	out->l4_len = len - ETHER_HDR_LEN - (uint32_t)sizeof(*ip6);
 	out->checksum_ok = out->payload_len <= out->l4_len &&
 			   (out->next_header == IP_PROTO_ICMPV6 || out->next_header == IP_PROTO_TCP) &&
 			   net_csum_fold(net_csum_partial(out->l4, out->payload_len,
@@ -499,19 +502,22 @@ void harness_send_tcp(struct harness *h, uint16_t src_port, uint16_t dst_port, u
 
 bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment *seg)
 {
-	const uint8_t *f;
-	const struct ipv4_header *ip;
+	memset(seg, 0, sizeof(*seg));
+	if (i >= h->tx_count)
+		return false;
+	return harness_parse_tcp(h->tx[i].data, h->tx[i].len, seg);
+}
+
+bool harness_parse_tcp(const uint8_t *f, uint32_t len, struct harness_segment *seg)
+{
+	const struct ipv4_header *ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
 	const struct tcp_header *th;
 	struct tcp_segment parsed;
 	struct harness_ip6_frame f6;
 	uint32_t ip_len, tcp_hlen;
 
 	memset(seg, 0, sizeof(*seg));
-	if (i >= h->tx_count)
-		return false;
-	f = h->tx[i].data;
-	ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
-	if (harness_tx_ipv6(h, i, &f6)) {
+	if (harness_parse_ipv6(f, len, &f6)) {
 		if (f6.next_header != IP_PROTO_TCP || f6.payload_len < 20 || f6.payload_len > f6.l4_len)
 			return false;
 		th = (const struct tcp_header *)f6.l4;
@@ -530,7 +536,7 @@ bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment 
 		seg->opt_wscale = parsed.opt_wscale;
 		return true;
 	}
-	if (h->tx[i].len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
+	if (len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
 	    ip->protocol != IP_PROTO_TCP)
 		return false;
 	ip_len = ntohs(ip->total_length);

@@ -74,7 +74,8 @@ extern const struct tcp_app_ops harness_app_ops;
 
 /* A stack with default settings (HTTP listener on port 80 with the test app). */
 void harness_init(struct harness *h, uint32_t max_connections);
-/* The same with another application: app_size bytes per connection, listening on port. */
+/* The same stack with another application (e.g. the real HTTP server or TLS): app_size bytes of
+ * per-connection state, listening on port, app_ctx its listener context. */
 void harness_init_app(struct harness *h, uint32_t max_connections, uint32_t app_size, uint16_t port,
 		      const struct tcp_app_ops *app, void *app_ctx);
 void harness_fini(struct harness *h);
@@ -132,9 +133,13 @@ struct harness_ip6_frame {
 	bool checksum_ok;         /* ICMPv6 or TCP checksum over payload_len bytes */
 };
 bool harness_tx_ipv6(const struct harness *h, uint32_t i, struct harness_ip6_frame *out);
+/* The same for any frame (IPv6 only). */
+bool harness_parse_ipv6(const uint8_t *frame, uint32_t len, struct harness_ip6_frame *out);
 
 /* Parses transmitted frame i as TCP over IPv4 or IPv6 (false if it is neither). */
 bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment *seg);
+/* The same for any frame. */
+bool harness_parse_tcp(const uint8_t *frame, uint32_t len, struct harness_segment *seg);
 
 /* Connection of the client port (NULL if none). */
 struct tcp_conn *harness_conn(struct harness *h, uint16_t client_port);

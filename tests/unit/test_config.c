@@ -55,6 +55,19 @@ static const struct config_case config_cases[] = {
 	{"tls: unknown engine", "dataplane = { tls = { aead_engine = \"fast\"; }; };", "'fast' is not ipsec-mb or openssl"},
 	{"tls: handshake budget", "dataplane = { tls = { handshakes_per_iteration = 0; }; };",
 	 "handshakes_per_iteration: 0 is outside [1, 1024]"},
+	{"http and store keys", "dataplane = { http = { cors_origins = \"https://a.example, https://b.example\";\n"
+	 " sign_required = true; sign_prefixes = \"/video/ /live/\"; max_ranges = 16; cache_control = \"no-cache\"; };\n"
+	 " store = { pagein_threads = 2; readahead_kb = 512; scan_interval_ms = 250; }; };", NULL},
+	{"CORS any origin", "dataplane = { http = { cors_origins = \"*\"; }; };", NULL},
+	{"CORS * among others", "dataplane = { http = { cors_origins = \"https://a.example *\"; }; };", "must be alone"},
+	{"CORS too many origins", "dataplane = { http = { cors_origins = \"a b c d e f g h i j k l m n o p q\"; }; };",
+	 "at most 16 origins"},
+	{"header value with a control character", "dataplane = { http = { cache_control = \"max-age=1\\r\\nX: y\"; }; };",
+	 "dataplane.http.cache_control: control or non-ASCII character"},
+	{"sign prefix without slash", "dataplane = { http = { sign_prefixes = \"/a, b\"; }; };", "'b' does not start with '/'"},
+	{"max_ranges bound", "dataplane = { http = { max_ranges = 17; }; };", "outside [0, 16]"},
+	{"access log ring not a power of two", "dataplane = { api = { accesslog_records = 3000; }; };",
+	 "not a power of two"},
 	{NULL, NULL, NULL},
 };
 
@@ -140,10 +153,35 @@ static void test_config_documented(void)
 	readme_text = NULL;
 }
 
+/* config_diff names exactly the keys that differ (config reload uses it). */
+static void diff_collect(const char *path, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, path);
+	strcat(out, ";");
+}
+
+static void test_config_diff(void)
+{
+	struct sluice_config a, b;
+	char err[CONFIG_ERROR_MAX], names[512] = "";
+
+	CU_ASSERT_EQUAL_FATAL(config_load_string("", "<a>", &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(config_load_string("dataplane = { port = { mtu = 9000; }; http = { cors_origins = \"*\";\n"
+						 " send_timeout_ms = 5000; }; eal = { lcores = [2]; }; };",
+						 "<b>", &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(config_diff(&a, &a, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(config_diff(&a, &b, diff_collect, names), 4);
+	CU_ASSERT_STRING_EQUAL(names, "dataplane.port.mtu;dataplane.eal.lcores;dataplane.http.send_timeout_ms;"
+				      "dataplane.http.cors_origins;");
+}
+
 void test_register(void)
 {
 	static const struct test_case cases[] = {
 		{"file table", test_config_table},
+		{"differences between two configs", test_config_diff},
 		{"values and defaults", test_config_values},
 		{"missing file", test_config_missing_file},
 		{"every key documented in README.md", test_config_documented},
