@@ -635,19 +635,19 @@ int rest_server_start(const struct rest_config *cfg, const struct rest_server_op
 		flags |= MHD_USE_TLS;
 	}
 	if (tls)
-		server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, rest_access, server, MHD_OPTION_SOCK_ADDR, &addr,
+		server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, rest_access, server,
+						  MHD_OPTION_EXTERNAL_LOGGER, rest_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
 						  MHD_OPTION_NOTIFY_COMPLETED, rest_completed, server,
 						  MHD_OPTION_CONNECTION_LIMIT, opts->connection_limit,
 						  MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s,
-						  MHD_OPTION_EXTERNAL_LOGGER, rest_mhd_log, NULL,
 						  MHD_OPTION_HTTPS_MEM_CERT, server->cert, MHD_OPTION_HTTPS_MEM_KEY,
 						  server->key, MHD_OPTION_END);
 	else
-		server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, rest_access, server, MHD_OPTION_SOCK_ADDR, &addr,
+		server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, rest_access, server,
+						  MHD_OPTION_EXTERNAL_LOGGER, rest_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
 						  MHD_OPTION_NOTIFY_COMPLETED, rest_completed, server,
 						  MHD_OPTION_CONNECTION_LIMIT, opts->connection_limit,
-						  MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s,
-						  MHD_OPTION_EXTERNAL_LOGGER, rest_mhd_log, NULL, MHD_OPTION_END);
+						  MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s, MHD_OPTION_END);
 	if (!server->daemon) {
 		snprintf(err, err_len, "cannot listen on %s%s (address in use, or a bad certificate?)", opts->listen,
 			 tls ? " with TLS" : "");
