@@ -21,8 +21,8 @@ fetch() { in_client curl -s -o "${2:-/dev/null}" -m "${3:-5}" -w '%{http_code}' 
 dpctl() { "$BUILD/dataplane/sluice-dpctl" --socket "$WORK/dataplane.sock" "$@"; }
 
 # --- health, metrics, document ------------------------------------------------------------------
-wait_for 5 test "$(health_field 'j["dataplane"]["state_applied"]')" = True
-check "health is public and ok" wait_for 3 test "$(health_field 'j["status"]')" = ok
+wait_until 5 '[ "$(health_field "j[\"dataplane\"][\"state_applied\"]")" = True ]'
+check "health is public and ok" wait_until 3 '[ "$(health_field "j[\"status\"]")" = ok ]'
 [ "$(health_field 'j["status"]')" = ok ] || echo "# health: $(health_field 'j["reasons"]')"
 check "health: data plane up, not restarted" test "$(health_field 'j["dataplane"]["state"], j["dataplane"]["restarted"]')" = "up False"
 check "health: steering maps open and steer_xdp attached" test "$(health_field 'j["steering"]["loaded"], j["steering"]["attached"]')" = "True True"
@@ -231,7 +231,7 @@ wait_for 5 bash -c "[ \$(stat -c %s '$WORK/slow.out' 2>/dev/null || echo 0) -gt 
 api POST /v1/drain '{"reason": "test drain"}'
 check "drain: 202" test "$HTTP" = 202
 drain_state() { api GET /v1/drain; jq_resp 'j["state"], j["connections"] >= 1'; }
-check "drain: draining while a connection is open" wait_for 2 test "$(drain_state)" = "draining True"
+check "drain: draining while a connection is open" wait_until 2 '[ "$(drain_state)" = "draining True" ]'
 [ "$(drain_state)" = "draining True" ] || echo "# drain: $(tr -d '\n' <"$WORK/resp"), $(stat -c %s "$WORK/slow.out") bytes so far"
 check "drain: new connections are refused" test "$(fetch /video/demo/small.m4s /dev/null 3)" != 200
 check "drain: health says draining" test "$(health_field 'j["admission"]["drain"]')" = draining

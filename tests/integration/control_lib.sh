@@ -142,6 +142,13 @@ wait_for() {
   while [ "$(date +%s%N)" -lt $deadline ]; do "$@" && return 0; sleep 0.2; done
   "$@"
 }
+# wait_until SECONDS 'shell code': the same for code evaluated afresh each time (use single
+# quotes so that $(...) inside runs on every try).
+wait_until() {
+  local deadline=$(( $(date +%s%N) + $1 * 1000000000 )) code=$2
+  while [ "$(date +%s%N)" -lt $deadline ]; do eval "$code" && return 0; sleep 0.2; done
+  eval "$code"
+}
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 steer() { "$BUILD/control/sluice-steer" "$@"; }
 
