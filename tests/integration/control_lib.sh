@@ -62,6 +62,9 @@ CONF
 # dp_start CONFIG: start the data plane in the background (does not wait: with steering the
 # data plane only gets traffic once sluice-control has put its services in the map).
 dp_start() {
+  # A data plane killed with SIGKILL leaves its XDP program attached, and the af_xdp PMD will
+  # not replace one: detach it first, as a service manager's pre-start would.
+  [ "$STEER" = 1 ] && steer unload "$EDGE_IF" >/dev/null 2>&1
   "$BUILD/dataplane/sluice-dataplane" --config "$1" >>"$WORK/dataplane.log" 2>&1 &
   DP_PID=$!
   EDGE_PID=$DP_PID
