@@ -224,7 +224,7 @@ api PUT /v1/admission '{"state": "auto"}'
 check "state auto removes the override" test "$HTTP:$(jq_resp 'j["state"], j["override"]')" = "200:open None"
 
 # --- drain ------------------------------------------------------------------------------------------------
-in_client curl -s -o "$WORK/slow.out" --limit-rate 400k -m 60 "http://$EDGE4/video/demo/seg-2m.m4s" &
+ip netns exec "$NS" curl -s -o "$WORK/slow.out" --limit-rate 400k -m 60 "http://$EDGE4/video/demo/seg-2m.m4s" &
 slow=$!
 track_pid "$slow"
 wait_for 5 bash -c "[ \$(stat -c %s '$WORK/slow.out' 2>/dev/null || echo 0) -gt 100000 ]"
