@@ -73,13 +73,20 @@ static int config_check_etcd_prefix(const char *text, char *why, size_t why_len)
 static const struct config_key config_keys[] = {
 	/* dataplane.port */
 	DP_STR("dataplane.port.driver", port_driver, "af_xdp",
-	       "DPDK port kind: af_xdp (AF_XDP socket on a kernel interface), tap (net_tap) or pci"),
+	       "DPDK port kind: af_xdp (AF_XDP socket on a kernel interface), tap (net_tap), memif "
+	       "(shared memory with another DPDK process, e.g. perf/loadgen; iface is the socket path) or pci"),
 	DP_STR("dataplane.port.iface", port_iface, "sluice-edge",
 	       "kernel interface the af_xdp port binds to, or the tap interface to create"),
 	DP_STR("dataplane.port.pci", port_pci, "", "PCI address of the NIC when driver = pci"),
 	DP_STR("dataplane.port.xdp_prog", port_xdp_prog, "",
 	       "af_xdp: XDP steering program object (bpf/steer.bpf.o); empty = the PMD's default "
 	       "program, which sends every frame of the queue to the data plane"),
+	UINT("dataplane.port.service_id", DP(port_service_id), 0, 255, "1",
+	     "steering program: the service id (admission state) the data plane's addresses and ports "
+	     "are registered under"),
+	UINT("dataplane.port.busy_budget", DP(port_busy_budget), 0, 4096, "64",
+	     "af_xdp: packets the kernel processes per busy-poll system call of the PMD (its "
+	     "busy_budget devarg); 0 leaves receiving to the kernel's softirq"),
 	UINT("dataplane.port.queues", DP(port_queues), 1, CONFIG_LCORES_MAX, "1",
 	     "RX/TX queue pairs; one worker lcore owns each"),
 	UINT("dataplane.port.mtu", DP(port_mtu), 576, 9000, "1500", "IP MTU of the port, bytes"),
@@ -123,7 +130,7 @@ static const struct config_key config_keys[] = {
 	     "connections per lcore (memory is reserved up front)"),
 
 	/* dataplane.tcp */
-	DP_STR("dataplane.tcp.cc", tcp_cc, "newreno", "congestion control module"),
+	DP_STR("dataplane.tcp.cc", tcp_cc, "cubic", "congestion control module: cubic, newreno or bbr (BBR v1)"),
 	UINT("dataplane.tcp.rto_min_ms", DP(tcp_rto_min_ms), 1, 60000, "200", "lower bound of the RTO, ms"),
 	UINT("dataplane.tcp.rto_max_ms", DP(tcp_rto_max_ms), 100, 600000, "60000",
 	     "upper bound of the RTO after backoff, ms"),
@@ -138,8 +145,21 @@ static const struct config_key config_keys[] = {
 	     "longest a closing connection may wait for the peer, ms"),
 	UINT("dataplane.tcp.time_wait_ms", DP(tcp_time_wait_ms), 0, 240000, "2000",
 	     "TIME_WAIT duration, ms"),
-	UINT("dataplane.tcp.idle_timeout_ms", DP(tcp_idle_timeout_ms), 1000, 86400000, "120000",
-	     "a connection with no traffic at all this long is reset, ms"),
+	UINT("dataplane.tcp.keepalive_idle_ms", DP(tcp_keepalive_idle_ms), 0, 86400000, "75000",
+	     "silence from the peer before the first keepalive probe, ms (0 = no keepalive)"),
+	UINT("dataplane.tcp.keepalive_interval_ms", DP(tcp_keepalive_interval_ms), 100, 3600000, "15000",
+	     "between keepalive probes, ms"),
+	UINT("dataplane.tcp.keepalive_probes", DP(tcp_keepalive_probes), 1, 100, "5",
+	     "unanswered keepalive probes before the connection is reset"),
+	UINT("dataplane.tcp.delack_ms", DP(tcp_delack_ms), 1, 500, "40",
+	     "delayed ACK for received data that no response acknowledges first, ms"),
+	UINT("dataplane.tcp.syn_backlog", DP(tcp_syn_backlog), 1, 16777216, "4096",
+	     "half-open connections per lcore before SYN cookies are used (RFC 4987)"),
+	UINT("dataplane.tcp.sendmap_entries", DP(tcp_sendmap_entries), 0, 268435456, "0",
+	     "in-flight transmission records per lcore (48 bytes each); 0 = two per connection"),
+	BOOL("dataplane.tcp.pacing", DP(tcp_pacing), "true",
+	     "pace every connection at its congestion control's rate"),
+	BOOL("dataplane.tcp.tlp", DP(tcp_tlp), "true", "tail loss probes (RFC 8985)"),
 
 	/* dataplane.http */
 	UINT("dataplane.http.keepalive_timeout_ms", DP(http_keepalive_timeout_ms), 100, 3600000, "60000",
@@ -201,10 +221,9 @@ static const struct config_key config_keys[] = {
 	/* control.steer */
 	CTL_STR("control.steer.pin_dir", steer_pin_dir, "/sys/fs/bpf",
 		"bpffs directory holding the steering program's pinned maps"),
-	UINT("control.steer.service_id", CTL(steer_service_id), 0, 255, "0",
-	     "service id (admission slot) of the data plane's own address:ports"),
 	BOOL("control.steer.auto_services", CTL(steer_auto_services), "true",
-	     "keep dataplane.net addresses with the HTTP and HTTPS ports in the services map"),
+	     "put the data plane's addresses and ports back in the services map (under "
+	     "dataplane.port.service_id) whenever the maps are (re)opened"),
 
 	/* control.report */
 	CTL_STR_CHECKED("control.report.url", report_url, "", config_check_url,
@@ -498,8 +517,9 @@ static int config_check_consistency(const struct sluice_config *cfg, const char 
 	const struct dataplane_config *dp = &cfg->dataplane;
 	const struct control_config *ctl = &cfg->control;
 
-	if (strcmp(dp->port_driver, "af_xdp") && strcmp(dp->port_driver, "tap") && strcmp(dp->port_driver, "pci"))
-		return config_fail(err, err_len, name, 0, "dataplane.port.driver: '%s' is not af_xdp, tap or pci",
+	if (strcmp(dp->port_driver, "af_xdp") && strcmp(dp->port_driver, "tap") && strcmp(dp->port_driver, "pci") &&
+	    strcmp(dp->port_driver, "memif"))
+		return config_fail(err, err_len, name, 0, "dataplane.port.driver: '%s' is not af_xdp, tap, memif or pci",
 				   dp->port_driver);
 	if (!strcmp(dp->port_driver, "pci") && !dp->port_pci[0])
 		return config_fail(err, err_len, name, 0, "dataplane.port.pci: required when driver = pci");

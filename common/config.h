@@ -35,6 +35,8 @@ struct dataplane_config {
 	char port_iface[CONFIG_NAME_MAX];      /* kernel interface (af_xdp, tap) */
 	char port_pci[CONFIG_NAME_MAX];        /* PCI address (pci) */
 	char port_xdp_prog[CONFIG_PATH_MAX];   /* af_xdp: steering program object, "" = PMD default */
+	uint32_t port_service_id;              /* steering: admission state our services follow */
+	uint32_t port_busy_budget;             /* af_xdp: packets per busy-poll syscall, 0 = none */
 	uint32_t port_queues;                  /* RX/TX queue pairs = worker lcores */
 	uint32_t port_mtu;                     /* bytes, IP MTU */
 	uint32_t port_rx_ring;                 /* descriptors */
@@ -76,7 +78,14 @@ struct dataplane_config {
 	uint32_t tcp_initial_cwnd_segments;
 	uint32_t tcp_fin_timeout_ms;           /* FIN_WAIT/LAST_ACK/CLOSING bound */
 	uint32_t tcp_time_wait_ms;
-	uint32_t tcp_idle_timeout_ms;          /* no progress at all */
+	uint32_t tcp_keepalive_idle_ms;        /* silence before the first keepalive probe, 0 = off */
+	uint32_t tcp_keepalive_interval_ms;
+	uint32_t tcp_keepalive_probes;
+	uint32_t tcp_delack_ms;
+	uint32_t tcp_syn_backlog;              /* SYN_RECEIVED per lcore before SYN cookies */
+	uint32_t tcp_sendmap_entries;          /* per lcore, 0 = 2 per connection */
+	bool tcp_pacing;
+	bool tcp_tlp;
 
 	/* HTTP. */
 	uint32_t http_keepalive_timeout_ms;
@@ -118,7 +127,6 @@ struct control_config {
 
 	/* Steering program. */
 	char steer_pin_dir[CONFIG_PATH_MAX];
-	uint32_t steer_service_id;
 	bool steer_auto_services;              /* keep the data plane's address:ports in the map */
 
 	/* Health reports to the backend. */

@@ -182,7 +182,7 @@ size_t control_service_ids(struct control *ctl, uint32_t *ids, size_t max)
 	struct steer_service *list = NULL;
 	size_t n = 0, count = 0;
 
-	ids[n++] = ctl->cfg.control.steer_service_id;
+	ids[n++] = ctl->cfg.dataplane.port_service_id;
 	for (uint32_t i = 0; i < ctl->state.service_count && n < max; i++)
 		ids[n++] = ctl->state.services[i].service_id;
 	if (maps && !steer_service_list(maps, &list, &count)) {
@@ -373,7 +373,7 @@ static void control_steer_restore(struct control *ctl)
 
 		for (int p = 0; p < 2; p++) {
 			struct steer_service s = {.family = STEER_FAMILY_IPV4, .port = (uint16_t)ports[p],
-						  .service_id = ctl->cfg.control.steer_service_id};
+						  .service_id = ctl->cfg.dataplane.port_service_id};
 
 			if (!ports[p])
 				continue;

@@ -43,8 +43,12 @@
 	G(tcp_conn_established) G(tcp_conn_closing) G(tcp_conn_time_wait)                \
 	/* TCP output */                                                                 \
 	C(tcp_tx_segments) C(tcp_tx_payload_bytes) C(tcp_retransmit_segments)            \
-	C(tcp_retransmit_bytes) C(tcp_rto_fired) C(tcp_fast_retransmits)                 \
-	C(tcp_syn_ack_retransmits) C(tcp_payload_source_failed)                          \
+	C(tcp_retransmit_bytes) C(tcp_rto_fired)                 \
+	C(tcp_syn_ack_retransmits) C(tcp_payload_source_failed) C(tcp_pmtu_lowered)         \
+	C(tcp_recoveries) C(tcp_lost_bytes_detected) C(tcp_tlp_probes) C(tcp_dsack_received) \
+	C(tcp_spurious_rto_undone) C(tcp_persist_probes) C(tcp_keepalive_probes)           \
+	C(tcp_keepalive_timeouts) C(tcp_sendmap_full) C(rx_drop_tcp_paws)                 \
+	C(tcp_syncookies_sent) C(tcp_syncookies_accepted)                          \
 	/* HTTP */                                                                       \
 	C(http_requests) C(http_responses_2xx) C(http_responses_3xx)                     \
 	C(http_responses_4xx) C(http_responses_5xx) C(http_responses_404)                \

@@ -31,6 +31,7 @@
 #include "net/neigh.h"
 #include "port.h"
 #include "stats.h"
+#include "steering.h"
 #include "store/catalog.h"
 #include "tcp/tcp.h"
 #include "worker.h"
@@ -116,6 +117,9 @@ static int dataplane_eal_init(struct dataplane *dp, const char *argv0)
 		argv[argc++] = "-a";
 		argv[argc++] = device;
 	} else {
+		/* Virtual ports need no physical addresses: with IOVA = VA a pool is one
+		 * contiguous chunk, which the af_xdp PMD needs for its UMEM (PLATFORM-NOTES.md). */
+		argv[argc++] = "--iova-mode=va";
 		argv[argc++] = "--no-pci";
 		argv[argc++] = "--vdev";
 		argv[argc++] = device;
@@ -146,7 +150,14 @@ static int dataplane_worker_create(struct dataplane *dp, uint32_t index, struct 
 		.initial_cwnd_segments = c->tcp_initial_cwnd_segments,
 		.fin_timeout_us = c->tcp_fin_timeout_ms * 1000,
 		.time_wait_us = c->tcp_time_wait_ms * 1000,
-		.idle_timeout_us = c->tcp_idle_timeout_ms * 1000,
+		.keepalive_idle_us = c->tcp_keepalive_idle_ms * 1000,
+		.keepalive_interval_us = c->tcp_keepalive_interval_ms * 1000,
+		.keepalive_probes = c->tcp_keepalive_probes,
+		.delack_us = c->tcp_delack_ms * 1000,
+		.syn_backlog = c->tcp_syn_backlog,
+		.sendmap_entries = c->tcp_sendmap_entries,
+		.pacing = c->tcp_pacing,
+		.tlp = c->tcp_tlp,
 		.timer_tick_us = 50,
 		.output_burst_bytes = 256 * 1024,
 		.secret = secret,
@@ -479,6 +490,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, dataplane_signal);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (steering_prepare(&dp.cfg.dataplane))
+		log_warn("steering: interface %s not found", dp.cfg.dataplane.port_iface);
 	if (dataplane_eal_init(&dp, argv[0]))
 		goto cleanup;
 	if (dp.cfg.dataplane.catalog_path[0])
@@ -494,6 +507,15 @@ int main(int argc, char **argv)
 		 (unsigned long long)dp.catalog->version, dp.catalog->count, dp.catalog->rejected);
 	if (port_open(&dp.cfg.dataplane, &dp.port))
 		goto cleanup;
+	rc = steering_register(&dp.cfg.dataplane, err, sizeof(err));
+	if (rc < 0) {
+		log_err("steering: %s", err);
+		rc = 1;
+		goto cleanup;
+	}
+	if (rc > 0)
+		log_info("steering: %d service ports registered under service id %u", rc,
+			 dp.cfg.dataplane.port_service_id);
 	rc = stats_segment_create(&dp.stats, dp.cfg.dataplane.stats_path, dp.cfg.dataplane.lcore_count,
 				  rte_get_tsc_hz(), STATS_PUBLISH_PERIOD_US);
 	if (rc) {

@@ -28,10 +28,15 @@ int port_eal_device_args(const struct dataplane_config *cfg, char *buf, size_t l
 	int n;
 
 	if (!strcmp(cfg->port_driver, "af_xdp")) {
-		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s", cfg->port_iface,
-			     cfg->port_queues, cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
+		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,busy_budget=%u%s%s",
+			     cfg->port_iface, cfg->port_queues, cfg->port_busy_budget,
+			     cfg->port_xdp_prog[0] ? ",xdp_prog=" : "", cfg->port_xdp_prog);
 	} else if (!strcmp(cfg->port_driver, "tap")) {
 		n = snprintf(buf, len, "net_tap0,iface=%s", cfg->port_iface);
+	} else if (!strcmp(cfg->port_driver, "memif")) {
+		/* The data plane is the memif server; the client (perf/loadgen) connects to the
+		 * socket file named by iface. */
+		n = snprintf(buf, len, "net_memif0,role=server,id=0,socket=%s,socket-abstract=no", cfg->port_iface);
 	} else if (!strcmp(cfg->port_driver, "pci")) {
 		n = snprintf(buf, len, "%s", cfg->port_pci);
 	} else {
@@ -153,6 +158,10 @@ int port_open(const struct dataplane_config *cfg, struct port *port)
 		log_warn("port: cannot set MTU %u: %s (keeping the device's)", cfg->port_mtu, strerror(-rc));
 	if (rte_eth_dev_get_mtu(port->port_id, &port->mtu) || port->mtu > cfg->port_mtu)
 		port->mtu = (uint16_t)cfg->port_mtu;
+	/* net_tap's software TSO refuses segments whose size plus every header, Ethernet
+	 * included, exceeds the MTU (DPDK 22.11 tap_write_mbufs): give the stack 14 bytes less. */
+	if (!strcmp(info.driver_name, "net_tap") && (port->tx_offloads & NET_TX_OFFLOAD_TCP_TSO))
+		port->mtu = (uint16_t)(port->mtu - RTE_ETHER_HDR_LEN);
 	rc = rte_eth_dev_start(port->port_id);
 	if (rc) {
 		log_err("port: start failed: %s", strerror(-rc));

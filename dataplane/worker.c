@@ -47,6 +47,24 @@ static void worker_flush(struct worker *w)
 		memmove(w->tx_pending, w->tx_pending + sent, (w->tx_count - sent) * sizeof(w->tx_pending[0]));
 	}
 	w->tx_count -= sent;
+	/* A packet the port refuses forever (a PMD's limits) would block the queue behind it:
+	 * after 10 ms without any progress the head packet is dropped and counted; TCP
+	 * retransmits what it carried. */
+	if (sent) {
+		w->tx_stalled_since = 0;
+	} else if (w->tx_count) {
+		uint64_t now = rte_rdtsc();
+
+		if (!w->tx_stalled_since) {
+			w->tx_stalled_since = now;
+		} else if (now - w->tx_stalled_since > w->tsc_hz / 100) {
+			COUNTER_INC(&w->ns.counters, tx_dropped_packets);
+			rte_pktmbuf_free(w->tx_pending[0]);
+			memmove(w->tx_pending, w->tx_pending + 1, (w->tx_count - 1) * sizeof(w->tx_pending[0]));
+			w->tx_count--;
+			w->tx_stalled_since = now;
+		}
+	}
 }
 
 static void worker_queue(struct worker *w, struct rte_mbuf *m)
@@ -192,8 +210,10 @@ static int worker_tcp_send(struct net_stack *ns, const struct net_tcp_tx *tx)
 		void *l3 = p + tx->l2_len;
 
 		head->ol_flags = RTE_MBUF_F_TX_TCP_CKSUM | (tx->ipv6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4);
-		if (!tx->ipv6 && (ns->tx_offloads & NET_TX_OFFLOAD_IPV4_CKSUM))
+		if (!tx->ipv6 && (ns->tx_offloads & NET_TX_OFFLOAD_IPV4_CKSUM)) {
 			head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+			((struct ipv4_header *)l3)->checksum = 0;
+		}
 		if (tx->tso_segment_size) {
 			head->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
 			head->tso_segsz = tx->tso_segment_size;

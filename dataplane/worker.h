@@ -55,6 +55,7 @@ struct worker {
 	struct rte_mempool *pool;
 	uint32_t tx_segments_max;
 	uint32_t tx_count;
+	uint64_t tx_stalled_since;       /* tsc of the first flush that sent nothing, 0 = moving */
 	struct rte_mbuf *tx_pending[WORKER_TX_PENDING];
 	uint64_t tsc_hz;
 	uint64_t tsc_per_us;

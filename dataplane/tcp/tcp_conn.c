@@ -74,6 +74,18 @@ struct tcp_stack *tcp_stack_create(const struct tcp_settings *settings)
 		goto fail;
 	ts->wheel.mask = slots - 1;
 	ts->wheel.tick_us = settings->timer_tick_us;
+	if (!ts->settings.sendmap_entries)
+		ts->settings.sendmap_entries = settings->max_connections * 2 + 1024;
+	ts->segs = mmap(NULL, (size_t)ts->settings.sendmap_entries * sizeof(struct tcp_seg), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ts->segs == MAP_FAILED) {
+		ts->segs = NULL;
+		goto fail;
+	}
+	for (uint32_t i = ts->settings.sendmap_entries; i > 0; i--) {
+		ts->segs[i - 1].next = ts->seg_free;
+		ts->seg_free = i;
+	}
 	/* Free list in index order, so the pool's pages are touched front to back. */
 	for (uint32_t i = settings->max_connections; i > 0; i--) {
 		struct tcp_conn *c = tcp_conn_by_index(ts, i);
@@ -84,6 +96,8 @@ struct tcp_stack *tcp_stack_create(const struct tcp_settings *settings)
 fail:
 	if (ts->pool)
 		munmap(ts->pool, pool_bytes);
+	if (ts->segs)
+		munmap(ts->segs, (size_t)ts->settings.sendmap_entries * sizeof(struct tcp_seg));
 	free(ts->buckets);
 	free(ts->wheel.slots);
 	free(ts);
@@ -99,6 +113,7 @@ void tcp_stack_destroy(struct net_stack *ns, struct tcp_stack *ts)
 		while (ts->buckets[b])
 			tcp_conn_free(ns, tcp_conn_by_index(ts, ts->buckets[b]), TCP_CLOSE_SHUTDOWN);
 	munmap(ts->pool, (size_t)ts->conn_stride * ts->settings.max_connections);
+	munmap(ts->segs, (size_t)ts->settings.sendmap_entries * sizeof(struct tcp_seg));
 	free(ts->buckets);
 	free(ts->wheel.slots);
 	free(ts);
@@ -217,9 +232,13 @@ void tcp_conn_set_state(struct net_stack *ns, struct tcp_conn *c, enum tcp_state
 
 	ts->state_count[c->state]--;
 	tcp_state_gauge(ns, c->state, -1);
+	if (c->state == TCP_SYN_RECEIVED)
+		ts->syn_received--;
 	c->state = (uint8_t)state;
 	ts->state_count[state]++;
 	tcp_state_gauge(ns, state, 1);
+	if (state == TCP_SYN_RECEIVED)
+		ts->syn_received++;
 }
 
 void tcp_ready_unlink(struct tcp_stack *ts, struct tcp_conn *c)
@@ -253,11 +272,14 @@ void tcp_conn_free(struct net_stack *ns, struct tcp_conn *c, enum tcp_close_reas
 		tcp_timer_unlink(ts, c);
 	if (c->flags & TCP_CONN_READY)
 		tcp_ready_unlink(ts, c);
+	tcp_map_free_all(ts, c);
 	while (*link != idx)
 		link = &tcp_conn_by_index(ts, *link)->hash_next;
 	*link = c->hash_next;
 	ts->state_count[c->state]--;
 	tcp_state_gauge(ns, c->state, -1);
+	if (c->state == TCP_SYN_RECEIVED)
+		ts->syn_received--;
 	c->state = TCP_CLOSED;
 	c->hash_next = ts->free_head;
 	ts->free_head = idx;

@@ -10,10 +10,13 @@
  * Linking and unlinking are O(1); running costs the slots elapsed plus the entries in them.
  *
  * Deadline → action (tcp_timer_fire):
- *   close_at_us  TIME_WAIT over → free; any other closing state → reset (bounded close)
- *   rto_at_us    tcp_rto_expired (retransmit, back off, or give up)
- *   app_at_us    the application's timeout (HTTP header/keep-alive timeouts)
- *   idle         no segment from the peer for idle_timeout → reset
+ *   close_at_us   TIME_WAIT over → free; any other closing state → reset (bounded close)
+ *   rto_at_us     tcp_rtx_timer_expired: RTO, tail loss probe, RACK reorder timer, persist
+ *   app_at_us     the application's timeout (HTTP header/keep-alive timeouts)
+ *   delack_at_us  the delayed ACK goes out
+ *   pace_at_us    (while PACE_WAIT) the next paced burst may leave
+ *   keepalive     silence for keepalive_idle: a probe every keepalive_interval, reset after
+ *                 keepalive_probes unanswered
  * Per packet/iteration code: no allocation, no system calls.
  */
 #include "tcp.h"
@@ -58,7 +61,7 @@ static void tcp_timer_link(struct tcp_stack *ts, struct tcp_conn *c, uint64_t at
 	c->flags |= TCP_CONN_TIMER_LINKED;
 }
 
-static bool tcp_state_is_idle_bounded(uint8_t state)
+static bool tcp_state_keepalive(uint8_t state)
 {
 	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
 }
@@ -72,14 +75,24 @@ static uint64_t tcp_earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* When the next keepalive probe (or the reset after the last one) is due. */
+static uint64_t tcp_keepalive_at(const struct tcp_settings *s, const struct tcp_conn *c)
+{
+	if (!s->keepalive_idle_us || !tcp_state_keepalive(c->state))
+		return 0;
+	return c->last_rx_us + s->keepalive_idle_us + (uint64_t)c->keepalive_probes * s->keepalive_interval_us;
+}
+
 void tcp_timer_update(struct net_stack *ns, struct tcp_conn *c)
 {
 	struct tcp_stack *ts = ns->tcp;
 	uint64_t next = tcp_earliest(c->rto_at_us, c->close_at_us);
 
 	next = tcp_earliest(next, c->app_at_us);
-	if (tcp_state_is_idle_bounded(c->state))
-		next = tcp_earliest(next, c->last_rx_us + ts->settings.idle_timeout_us);
+	next = tcp_earliest(next, c->delack_at_us);
+	next = tcp_earliest(next, tcp_keepalive_at(&ts->settings, c));
+	if (c->flags & TCP_CONN_PACE_WAIT)
+		next = tcp_earliest(next, c->pace_at_us);
 	if (c->flags & TCP_CONN_TIMER_LINKED) {
 		uint64_t earliest = (ts->wheel.current_tick + 1) * ts->wheel.tick_us;
 		uint64_t effective = next < earliest ? earliest : next;
@@ -94,7 +107,7 @@ void tcp_timer_update(struct net_stack *ns, struct tcp_conn *c)
 static void tcp_timer_fire(struct net_stack *ns, struct tcp_conn *c)
 {
 	struct tcp_stack *ts = ns->tcp;
-	uint64_t now = ns->now_us;
+	uint64_t now = ns->now_us, keepalive;
 
 	if (c->close_at_us && c->close_at_us <= now) {
 		if (c->state == TCP_TIME_WAIT) {
@@ -107,7 +120,7 @@ static void tcp_timer_fire(struct net_stack *ns, struct tcp_conn *c)
 	}
 	if (c->rto_at_us && c->rto_at_us <= now) {
 		c->rto_at_us = 0;
-		tcp_rto_expired(ns, c);
+		tcp_rtx_timer_expired(ns, c);
 		if (c->state == TCP_CLOSED)
 			return;
 	}
@@ -117,10 +130,26 @@ static void tcp_timer_fire(struct net_stack *ns, struct tcp_conn *c)
 		if (c->state == TCP_CLOSED)
 			return;
 	}
-	if (tcp_state_is_idle_bounded(c->state) && c->last_rx_us + ts->settings.idle_timeout_us <= now) {
-		tcp_send_reset(ns, c);
-		tcp_conn_free(ns, c, TCP_CLOSE_TIMEOUT);
-		return;
+	if (c->delack_at_us && c->delack_at_us <= now) {
+		c->delack_at_us = 0;
+		c->flags |= TCP_CONN_ACK_NOW;
+		tcp_ready(ns, c);
+	}
+	if ((c->flags & TCP_CONN_PACE_WAIT) && c->pace_at_us <= now) {
+		c->flags &= (uint16_t)~TCP_CONN_PACE_WAIT;
+		tcp_ready(ns, c);
+	}
+	keepalive = tcp_keepalive_at(&ts->settings, c);
+	if (keepalive && keepalive <= now) {
+		if (c->keepalive_probes >= ts->settings.keepalive_probes) {
+			COUNTER_INC(&ns->counters, tcp_keepalive_timeouts);
+			tcp_send_reset(ns, c);
+			tcp_conn_free(ns, c, TCP_CLOSE_TIMEOUT);
+			return;
+		}
+		c->keepalive_probes++;
+		COUNTER_INC(&ns->counters, tcp_keepalive_probes);
+		tcp_send_probe(ns, c);
 	}
 	tcp_timer_update(ns, c);
 }

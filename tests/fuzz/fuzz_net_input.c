@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tcp_settings s = {.max_connections = 8, .app_size = 16, .rto_min_us = 200000, .rto_max_us = 2000000,
 				 .rto_initial_us = 1000000, .syn_retries = 2, .data_retries = 3,
 				 .initial_cwnd_segments = 10, .fin_timeout_us = 3000000, .time_wait_us = 1000000,
-				 .idle_timeout_us = 10000000, .timer_tick_us = 1000, .output_burst_bytes = 65536,
+				 .keepalive_idle_us = 10000000, .keepalive_interval_us = 1000000, .keepalive_probes = 3, .delack_us = 40000, .syn_backlog = 4, .pacing = true, .tlp = true, .timer_tick_us = 1000, .output_burst_bytes = 65536,
 				 .secret = {1, 2}};
 	struct net_stack ns;
 	size_t i = 0;

@@ -38,8 +38,8 @@ control_conf() {
   [ "$STEER" = 1 ] && xdp="xdp_prog = \"$BUILD/bpf/steer.bpf.o\";"
   cat >"$1" <<CONF
 dataplane = {
-  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; $xdp };
-  eal = { lcores = [1]; main_lcore = 0; hugepages = false; memory_mb = 1024;
+  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; service_id = $SERVICE_ID; $xdp };
+  eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 256;
           file_prefix = "sluice-ctltest$LAB_INDEX"; };
   net = { ipv4 = "$EDGE4"; ipv6 = "$EDGE6"; };
   service = { http_port = 80; https_port = 443; store_root = "$2"; max_connections = 16384; };
@@ -53,7 +53,6 @@ control = {
   access_log = "$WORK/access.log";
   edge_id = "lab$LAB_INDEX";
   tick_ms = 100;
-  steer = { service_id = $SERVICE_ID; };
   ${3:-}
 };
 CONF

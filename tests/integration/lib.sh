@@ -45,11 +45,12 @@ make_store() {
 }
 
 # edge_config FILE STORE [extra libconfig text for the dataplane group]
+# (EDGE_XDP_PROG=path loads that steering program through the af_xdp port)
 edge_config() {
   cat >"$1" <<CONF
 dataplane = {
-  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; };
-  eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 1024;
+  port = { driver = "af_xdp"; iface = "$EDGE_IF"; queues = 1; xdp_prog = "${EDGE_XDP_PROG:-}"; };
+  eal = { lcores = [1]; main_lcore = 0; hugepages = $(hugepages_setting); memory_mb = 256;
           file_prefix = "sluice-test$LAB_INDEX"; };
   net = { ipv4 = "$EDGE4"; ipv6 = "$EDGE6"; };
   service = { http_port = 80; https_port = 443; store_root = "$2"; max_connections = 16384; };

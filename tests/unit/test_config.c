@@ -30,7 +30,8 @@ static const struct config_case config_cases[] = {
 	{"bad ipv6", "dataplane = { net = { ipv6 = \"fd5c:::1\"; }; };", "is not an IPv6 address"},
 	{"bool expected", "dataplane = { eal = { hugepages = 1; }; };", "dataplane.eal.hugepages: expected true or false"},
 	{"syntax error names line", "dataplane = {\n port = { mtu = = 1500; };\n};", "<t>:2:"},
-	{"bad driver", "dataplane = { port = { driver = \"e1000\"; }; };", "'e1000' is not af_xdp, tap or pci"},
+	{"bad driver", "dataplane = { port = { driver = \"e1000\"; }; };", "'e1000' is not af_xdp, tap, memif or pci"},
+	{"memif driver", "dataplane = { port = { driver = \"memif\"; iface = \"/run/sluice/memif.sock\"; }; };", NULL},
 	{"lcores must match queues", "dataplane = { port = { queues = 2; }; eal = { lcores = [1]; }; };",
 	 "1 lcores for 2 queues"},
 	{"two queues two lcores", "dataplane = { port = { queues = 2; }; eal = { lcores = [1, 2]; }; };", NULL},
@@ -63,7 +64,7 @@ static const struct config_case config_cases[] = {
 	 "reopen_utilisation (0.7) must be below close_utilisation (0.5)"},
 	{"tls pair", "control = { tls_cert = \"/c.pem\"; };", "tls_cert and control.tls_key go together"},
 	{"unknown control key", "control = { fill = {\n speed = 1; }; };", "<t>:2: unknown key 'control.fill.speed'"},
-	{"service id range", "control = { steer = { service_id = 256; }; };", "256 is outside [0, 255]"},
+	{"steer settings", "control = { steer = { pin_dir = \"/sys/fs/bpf/x\"; auto_services = false; }; };", NULL},
 	{"backoff order", "control = { report = { backoff_initial_ms = 5000; backoff_max_ms = 100; }; };", "backoff_initial_ms exceeds"},
 	{NULL, NULL, NULL},
 };
