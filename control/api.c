@@ -98,6 +98,7 @@ static json_t *api_health_locked(struct control *ctl, const struct report_status
 	json_t *reasons = json_array(), *o;
 	const char *status = "ok", *drain = api_drain_state(ctl);
 	bool steering_expected = ctl->cfg.dataplane.port_xdp_prog[0] != 0;
+	bool steering_loaded = ctl->steer_info.maps_open && (ctl->steer_info.attached || !ctl->steer_info.iface[0]);
 
 	if (li->state != DPLINK_UP) {
 		status = "down";
@@ -110,8 +111,9 @@ static json_t *api_health_locked(struct control *ctl, const struct report_status
 							    admission_source_name(ctl->admission.effective_source)));
 	if (!ctl->steer_info.maps_open)
 		json_array_append_new(reasons, json_sprintf("steering program not loaded: %s", ctl->steer_info.error));
-	else if (steering_expected && !ctl->steer_info.attached)
-		json_array_append_new(reasons, json_sprintf("steering maps pinned but no steer_xdp attached to %s",
+	else if (!steering_loaded)
+		json_array_append_new(reasons, json_sprintf("steering program not loaded: maps are pinned in %s but no "
+							    "steer_xdp is attached to %s", ctl->steer_info.pin_dir,
 							    ctl->steer_info.iface));
 	for (int k = 0; k < CONTROL_PUSHED_COUNT; k++)
 		if (ctl->pushed[k].known && ctl->pushed[k].outcome == CONTROL_PUSH_REFUSED)
@@ -126,7 +128,7 @@ static json_t *api_health_locked(struct control *ctl, const struct report_status
 		json_array_append_new(reasons, json_sprintf("token file: %s", ctl->tokens_error));
 	if (!strcmp(status, "ok") && json_array_size(reasons)) {
 		/* Steering simply not being used is not degradation. */
-		bool only_unused_steering = json_array_size(reasons) == 1 && !ctl->steer_info.maps_open && !steering_expected;
+		bool only_unused_steering = json_array_size(reasons) == 1 && !steering_loaded && !steering_expected;
 
 		if (!only_unused_steering)
 			status = "degraded";
@@ -149,8 +151,8 @@ static json_t *api_health_locked(struct control *ctl, const struct report_status
 				      "source", admission_source_name(ctl->admission.effective_source), "utilisation",
 				      ctl->admission.utilisation, "drain", drain ? json_string(drain) : json_null()));
 	json_object_set_new(o, "steering",
-			    json_pack("{s:b, s:b, s:i, s:s, s:s, s:s}", "loaded", ctl->steer_info.maps_open, "attached",
-				      ctl->steer_info.attached, "prog_id", (int)ctl->steer_info.prog_id, "pin_dir",
+			    json_pack("{s:b, s:b, s:b, s:i, s:s, s:s, s:s}", "loaded", steering_loaded, "maps_open",
+				      ctl->steer_info.maps_open, "attached", ctl->steer_info.attached, "prog_id", (int)ctl->steer_info.prog_id, "pin_dir",
 				      ctl->steer_info.pin_dir, "iface", ctl->steer_info.iface, "error", ctl->steer_info.error));
 	json_object_set_new(
 		o, "reporting",
@@ -255,8 +257,9 @@ json_t *api_report_json(void *ctx, const char *trigger, uint64_t sequence)
 				      "files", (json_int_t)(ctl->catalog_loaded ? ctl->catalog.count : 0), "inventory_sha256",
 				      ctl->catalog_loaded ? ctl->catalog.digest : "", "dataplane_version",
 				      (json_int_t)ctl->dp_catalog_version));
-	json_object_set_new(o, "steering", json_pack("{s:b, s:b}", "loaded", ctl->steer_info.maps_open, "attached",
-						     ctl->steer_info.attached));
+	json_object_set_new(o, "steering", json_pack("{s:b, s:b}", "loaded",
+						     ctl->steer_info.maps_open && (ctl->steer_info.attached || !ctl->steer_info.iface[0]),
+						     "attached", ctl->steer_info.attached));
 	pthread_mutex_unlock(&ctl->lock);
 	json_decref(health);
 	if (have)
@@ -352,8 +355,8 @@ static void api_get_metrics(void *ctx, const struct rest_request *req, struct re
 	in.dataplane_up = ctl->link_info.state == DPLINK_UP;
 	in.dataplane_restarts = ctl->link_info.restarts;
 	in.heartbeat_age_s = have ? (double)snap.heartbeat_age_ns / 1e9 : 0;
-	in.steer_loaded = steer_link_maps(ctl->steer) != NULL;
-	if (in.steer_loaded && !steer_counters_read(steer_link_maps(ctl->steer), steer))
+	in.steer_loaded = ctl->steer_info.maps_open && (ctl->steer_info.attached || !ctl->steer_info.iface[0]);
+	if (steer_link_maps(ctl->steer) && !steer_counters_read(steer_link_maps(ctl->steer), steer))
 		in.steer_counters = steer;
 	in.admission = &ctl->admission;
 	in.report_sent = rs.sent;

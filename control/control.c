@@ -206,10 +206,18 @@ size_t control_service_ids(struct control *ctl, uint32_t *ids, size_t max)
 	return n;
 }
 
+/* The steering program serves this edge: its maps are open and (when the data plane's port is
+ * a kernel interface) steer_xdp is attached to that interface. Pins outlive programs and are
+ * shared by name, so open maps alone may belong to no program, or to another edge's. */
+static bool control_steer_active(const struct control *ctl)
+{
+	return ctl->steer_info.maps_open && (ctl->steer_info.attached || !ctl->steer_info.iface[0]);
+}
+
 /* Steering side of admission; caller holds lock. */
 static void control_apply_steer_admission(struct control *ctl, bool force)
 {
-	struct steer_maps *maps = steer_link_maps(ctl->steer);
+	struct steer_maps *maps = control_steer_active(ctl) ? steer_link_maps(ctl->steer) : NULL;
 	uint32_t ids[STEER_SERVICE_ID_MAX];
 	size_t n;
 	int rc = 0;
@@ -584,7 +592,7 @@ int control_reload_config(struct control *ctl, char *message, size_t message_len
 	control_etcd_options(ctl, &eo);
 	control_fill_options(ctl, &fo);
 	ctl->applied_steer_admission = -1;
-	if (steer_link_maps(ctl->steer))
+	if (control_steer_active(ctl))
 		control_steer_restore(ctl);
 	pthread_mutex_unlock(&ctl->lock);
 	report_set_options(ctl->report, &ro);
@@ -666,10 +674,15 @@ static void control_tick(struct control *ctl, struct control_tick *tick)
 
 		tick->last_steer_ns = now;
 		steer_link_info(ctl->steer, &ctl->steer_info);
-		if (sev & STEER_LINK_OPENED)
-			control_steer_restore(ctl);
-		if (sev)
+		if (sev & (STEER_LINK_OPENED | STEER_LINK_LOST)) {
+			ctl->steer_restored = false;
+			ctl->applied_steer_admission = -1;
 			why = "steering";
+		}
+		if (control_steer_active(ctl) && !ctl->steer_restored) {
+			control_steer_restore(ctl);
+			ctl->steer_restored = true;
+		}
 	}
 	control_apply_steer_admission(ctl, false);
 	/* Files that change under us: tokens, the catalog. */

@@ -113,6 +113,7 @@ struct control {
 
 	struct steer_link *steer;
 	struct steer_link_info steer_info;
+	bool steer_restored;               /* policy put back since the maps were (re)opened */
 
 	struct catalog_listing catalog;
 	bool catalog_loaded;

@@ -367,7 +367,7 @@ static void metrics_steering(struct metrics_buffer *out, const struct metrics_in
 {
 	char labels[96];
 
-	metrics_family(out, "sluice_steer_loaded", "gauge", "1 when the steering program's pinned maps are open");
+	metrics_family(out, "sluice_steer_loaded", "gauge", "1 when the steering program runs on the data plane's interface (maps open, steer_xdp attached)");
 	metrics_sample_u64(out, "sluice_steer_loaded", NULL, in->steer_loaded);
 	if (!in->steer_counters)
 		return;

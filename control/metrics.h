@@ -59,7 +59,8 @@ struct metrics_input {
 	 * window when there is no previous scrape); NULL or !valid: not shown. */
 	const struct load_rates *busy;
 
-	/* Steering program. counters NULL: maps not open. */
+	/* Steering program: loaded = maps open and steer_xdp attached to the data plane's
+	 * interface; counters NULL when the maps are not open. */
 	bool steer_loaded;
 	const struct steer_counter_value *steer_counters;
 
