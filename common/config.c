@@ -216,7 +216,8 @@ static const struct config_key config_keys[] = {
 	CTL_NUM("control.admission.busy_limit", admission_busy_limit, 0, 1, "0.95",
 		"lcore busy ratio that counts as full utilisation; 0 = lcore load is not an input"),
 	UINT("control.admission.pagein_backlog_max", CTL(admission_pagein_backlog_max), 0, 1u << 31, "0",
-	     "page-ins waiting (gauge store_pagein_backlog) that count as full; 0 = not an input"),
+	     "connections parked on page-ins (the data plane's store_parked gauge) that count as full "
+	     "utilisation; 0 = not an input"),
 
 	/* control.steer */
 	CTL_STR("control.steer.pin_dir", steer_pin_dir, "/sys/fs/bpf",

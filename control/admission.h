@@ -13,7 +13,7 @@
  *
  * The controller turns load into open or closed with hysteresis. Utilisation is the highest
  * of its input ratios (throughput / capacity, connections / maximum, lcore busy ratio / busy
- * limit, page-in backlog / maximum; an input that is not configured is left out). It closes
+ * limit, connections parked on page-ins (store_parked) / maximum; an input that is not configured is left out). It closes
  * when utilisation reaches close_utilisation and reopens when it falls to reopen_utilisation,
  * which is lower, and it never changes state sooner than min_dwell after the last change, so
  * load hovering around one threshold cannot make it flap. Inputs are averaged over a window

@@ -632,7 +632,7 @@ static void control_tick(struct control *ctl, struct control_tick *tick)
 		struct load_sample sample;
 		const struct control_config *c = &ctl->cfg.control;
 		double inputs[ADMISSION_INPUT_COUNT] = {-1, -1, -1, -1};
-		int backlog = stats_snapshot_find(&snap, "store_pagein_backlog");
+		int backlog = stats_snapshot_find(&snap, "store_parked");
 
 		load_sample_from_snapshot(&snap, now, &sample);
 		load_sampler_add(&ctl->sampler, &sample);

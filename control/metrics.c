@@ -225,38 +225,40 @@ static void metrics_histograms(struct metrics_buffer *out, const struct stats_sn
 		static const struct {
 			const char *suffix;
 			double scale;
-		} sums[] = {{"_sum_us", 1e-6}, {"_sum_ms", 1e-3}, {"_sum_s", 1}, {"_sum", 1}};
+		} sums[] = {{"_sum_us", 1e-6}, {"_sum_ms", 1e-3}, {"_sum_s", 1}, {"_sum", 1},
+			    {"_us", 1e-6},     {"_ms", 1e-3},     {"_s", 1}};
 		char family[METRICS_NAME_MAX], sample[METRICS_NAME_MAX + 16], labels[64];
-		uint64_t cumulative = 0;
 		bool has_inf = h[k].count && isinf(h[k].bounds[h[k].count - 1]);
+		uint64_t total = h[k].count ? h[k].values[h[k].count - 1] : 0;
 
 		for (size_t u = 0; u < sizeof(sums) / sizeof(sums[0]); u++) {
 			char sum_name[SLUICE_STATS_NAME_MAX * 2];
 			int idx;
 
+			if (!h[k].is_time && sums[u].scale != 1)
+				continue;
 			snprintf(sum_name, sizeof(sum_name), "%s%s", h[k].base, sums[u].suffix);
 			idx = stats_snapshot_find(s, sum_name);
 			if (idx >= 0) {
 				h[k].has_sum = true;
-				h[k].sum = (double)s->totals[idx] * (h[k].is_time ? sums[u].scale : 1);
+				h[k].sum = (double)s->totals[idx] * sums[u].scale;
 				break;
 			}
 		}
 		snprintf(family, sizeof(family), "sluice_%s%s", h[k].base, h[k].is_time ? "_seconds" : "");
-		metrics_family(out, family, "histogram", "from the data plane's per-bucket counters");
+		metrics_family(out, family, "histogram", "from the data plane's cumulative bucket counters");
 		snprintf(sample, sizeof(sample), "%s_bucket", family);
 		for (uint32_t b = 0; b < h[k].count; b++) {
 			char bound[48];
 
-			cumulative += h[k].values[b];
 			metrics_double(bound, sizeof(bound), h[k].bounds[b]);
 			snprintf(labels, sizeof(labels), "le=\"%s\"", bound);
-			metrics_sample_u64(out, sample, labels, cumulative);
+			metrics_sample_u64(out, sample, labels, h[k].values[b]);
 		}
 		if (!has_inf)
-			metrics_sample_u64(out, sample, "le=\"+Inf\"", cumulative);
+			metrics_sample_u64(out, sample, "le=\"+Inf\"", total);
 		snprintf(sample, sizeof(sample), "%s_count", family);
-		metrics_sample_u64(out, sample, NULL, cumulative);
+		metrics_sample_u64(out, sample, NULL, total);
 		snprintf(sample, sizeof(sample), "%s_sum", family);
 		metrics_sample_double(out, sample, NULL, h[k].has_sum ? h[k].sum : 0);
 	}
@@ -283,7 +285,23 @@ static void metrics_dataplane(struct metrics_buffer *out, const struct metrics_i
 	metrics_total(out, s, "tx_packets", "sluice_tx_packets_total", "packets sent by the data plane");
 	metrics_total(out, s, "rx_packets", "sluice_rx_packets_total", "packets received by the data plane");
 	metrics_total(out, s, "http_requests", "sluice_http_requests_total", "HTTP requests parsed");
-	metrics_total(out, s, "tls_handshakes", "sluice_tls_handshakes_total", "TLS handshakes completed");
+	first = true;
+	for (const char *const *r = (const char *const[]){"completed", "failed", "timed_out", NULL}; *r; r++) {
+		char counter[64];
+		int idx;
+
+		snprintf(counter, sizeof(counter), "tls_handshakes_%s", *r);
+		idx = stats_snapshot_find(s, counter);
+		if (idx < 0)
+			continue;
+		if (first)
+			metrics_family(out, "sluice_tls_handshakes_total", "counter", "TLS handshakes by result");
+		first = false;
+		snprintf(labels, sizeof(labels), "result=\"%s\"", *r);
+		metrics_sample_u64(out, "sluice_tls_handshakes_total", labels, s->totals[idx]);
+	}
+	if (first)
+		metrics_total(out, s, "tls_handshakes", "sluice_tls_handshakes_total", "TLS handshakes completed");
 
 	first = true;
 	for (uint32_t i = 0; i < s->counter_count; i++) {

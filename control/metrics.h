@@ -13,7 +13,8 @@
  *   tx_bytes_total, rx_bytes_total, tx_packets_total, rx_packets_total  (all lcores)
  *   http_requests_total, http_responses_total{code="2xx"...}  (from http_responses_Nxx)
  *   connections{state}  (from the tcp_conn_<state> gauges, tcp_conn_active excluded)
- *   tls_handshakes_total  (once the data plane has a tls_handshakes counter)
+ *   tls_handshakes_total{result}  (completed, failed, timed_out: from the data plane's
+ *                                  tls_handshakes_<result> counters, once it has them)
  *   lcore_busy_ratio{lcore}, lcore_busy_seconds_total{lcore}, lcore_idle_seconds_total{lcore}
  *   <histograms>_seconds  (see below)
  *   steer_loaded, steer_packets_total{reason}, steer_bytes_total{reason},
@@ -27,12 +28,14 @@
  *                        the data plane counts is hidden, including counters added later.
  *
  * Histograms from counter names: the data plane publishes a histogram as one counter per
- * bucket, "<base>_le_<bound><unit>" with unit us, ms or s (or none), and "<base>_le_inf";
- * each event increments exactly one bucket (the smallest bound >= the value), i.e. buckets
- * are NOT cumulative in the segment. An optional "<base>_sum_<unit>" counter holds the sum of
- * the values. That becomes sluice_<base>_seconds (time units converted to seconds) with
- * cumulative _bucket{le}, _count and _sum, e.g. store_pagein_le_100us, store_pagein_le_1ms,
- * store_pagein_le_inf, store_pagein_sum_us -> sluice_store_pagein_seconds.
+ * bucket, "<base>_le_<bound><unit>" with unit us, ms or s (or none; a decimal point is written
+ * '_': 0_5ms), and "<base>_le_inf", with Prometheus semantics: a bucket counts every
+ * observation <= its bound (cumulative), so le_inf is the number of observations. The sum of
+ * the observations is "<base>_sum_<unit>" or "<base>_<unit>". That becomes
+ * sluice_<base>_seconds (time units converted to seconds) with _bucket{le}, _count and _sum,
+ * e.g. store_pagein_le_100us ... store_pagein_le_inf, store_pagein_sum_us ->
+ * sluice_store_pagein_seconds. Without an le_inf counter, +Inf and _count repeat the largest
+ * bucket (observations above it are not known).
  */
 #ifndef SLUICE_CONTROL_METRICS_H
 #define SLUICE_CONTROL_METRICS_H
