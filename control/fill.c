@@ -715,16 +715,23 @@ static void fill_finish(struct fill *f, struct fill_transfer *t, CURLcode rc)
 	else
 		snprintf(why, sizeof(why), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
 	if (rc == CURLE_RANGE_ERROR && file->sha) {
-		/* The origin will not resume: the next attempt starts from zero. */
+		/* The origin will not resume: start again from zero at once. Not counted as an
+		 * attempt (the next one sends no Range, so this cannot repeat). */
+		char part[PATH_MAX];
+
 		EVP_DigestInit_ex(file->sha, EVP_sha256(), NULL);
 		file->received = 0;
-		{
-			char part[PATH_MAX];
-
-			fill_part_path(f, job, t->index, part, sizeof(part));
-			if (truncate(part, 0)) /* the next attempt sees the size differ and restarts anyway */
-				log_warn("fill %s: cannot truncate %s: %s", job->id, part, strerror(errno));
-		}
+		fill_part_path(f, job, t->index, part, sizeof(part));
+		if (truncate(part, 0)) /* the next attempt sees the size differ and restarts anyway */
+			log_warn("fill %s: cannot truncate %s: %s", job->id, part, strerror(errno));
+		free(t);
+		file->attempts--;
+		file->state = FILL_FILE_QUEUED;
+		file->not_before_ns = 0;
+		snprintf(file->error, sizeof(file->error), "the origin does not resume (no Range support): starting again");
+		job->dirty = true;
+		log_info("fill %s: %s: %s", job->id, file->path, file->error);
+		return;
 	}
 	free(t);
 	if (fill_retryable(rc, code) && file->attempts <= f->opts.retries && !job->cancel_requested) {

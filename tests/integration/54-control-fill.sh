@@ -161,6 +161,34 @@ check "origin gone: failed after its retries" test "$(job 'j["state"], f["/video
 check "... the part is deleted, nothing published" test "$(ls -A "$WORK/store/.fill" | wc -l):$(test -e "$WORK/store/video/gone/big.m4s" && echo there)" = "0:"
 nginx_start
 
+# --- an origin that stops sending: the stall timeout ------------------------------------------------------
+STALL_PORT=$((8730 + LAB_INDEX))
+cat >"$WORK/stall.py" <<'PY'
+import http.server, sys, time
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        self.wfile.write(b"x" * 1000)
+        self.wfile.flush()
+        time.sleep(60)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer.daemon_threads = True
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+PY
+python3 "$WORK/stall.py" "$STALL_PORT" >>"$WORK/stall.log" 2>&1 &
+track_pid $!
+wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $STALL_PORT), 1)"
+submit "$(printf '{"path": "/video/stall/x.m4s", "url": "http://127.0.0.1:%s/x.m4s", "size": 100000, "sha256": "%s"}' "$STALL_PORT" $zero)"
+wait_job 60
+check "an origin that stalls: timed out (stall timeout 3 s) on every attempt, then failed" job_ok \
+  'f["/video/stall/x.m4s"]["state"] == "failed" and "timed out" in f["/video/stall/x.m4s"]["error"] and f["/video/stall/x.m4s"]["attempts"] == 3 or exit(1)'
+check "... and one that ignores Range was asked again from byte 0, not failed for it" job_ok \
+  'f["/video/stall/x.m4s"]["resumed"] >= 1 and "Range" not in f["/video/stall/x.m4s"]["error"] or exit(1)'
+check "... no part left, nothing published" test "$(ls -A "$WORK/store/.fill" | wc -l):$(test -e "$WORK/store/video/stall/x.m4s" && echo there)" = "0:"
+
 # --- disk full -----------------------------------------------------------------------------------------
 submit "$(entry /video/full/huge.m4s "$ORIGIN/seg/huge.m4s")" "$(entry /video/full/two.m4s "$ORIGIN/seg/two.m4s")"
 wait_job 60
@@ -192,7 +220,7 @@ fill_conf
 api POST /v1/config/reload '{"target": "control"}'
 
 api GET /v1/fills
-check "the job list has every job, newest first" test "$(jq_resp 'len(j["jobs"]), j["jobs"][0]["id"] == "'"$JOB"'"')" = "8 True"
+check "the job list has every job, newest first" test "$(jq_resp 'len(j["jobs"]), j["jobs"][0]["id"] == "'"$JOB"'"')" = "9 True"
 check "metrics count fill results" bash -c "curl -s $CTL_URL/metrics | grep -qE '^sluice_fill_files_total\\{result=\"failed\"\\} [1-9]'"
 check "at the end the store is clean" store_clean
 ctl_stop
