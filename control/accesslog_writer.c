@@ -46,7 +46,7 @@ struct accesslog_writer {
 static const char *const accesslog_methods[] = {"-", "GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH",
 						"CONNECT", "TRACE"};
 
-int accesslog_format_record(const struct sluice_accesslog_record *r, char *buf, size_t size)
+int accesslog_writer_format_record(const struct sluice_accesslog_record *r, char *buf, size_t size)
 {
 	char client[INET6_ADDRSTRLEN], path[3 * SLUICE_ACCESSLOG_PATH_MAX + 1], time_text[64], extra[96] = "";
 	size_t path_len = strnlen(r->path, SLUICE_ACCESSLOG_PATH_MAX), o = 0;
@@ -251,7 +251,7 @@ int accesslog_writer_drain(struct accesslog_writer *w)
 			       sizeof(r));
 			tail++;
 			batch++;
-			n = accesslog_format_record(&r, line, sizeof(line) - 1);
+			n = accesslog_writer_format_record(&r, line, sizeof(line) - 1);
 			if (n < 0)
 				continue;
 			line[n++] = '\n';

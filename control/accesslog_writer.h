@@ -60,6 +60,6 @@ int accesslog_writer_rotate(struct accesslog_writer *w, char *rotated_to, size_t
 void accesslog_writer_stats(struct accesslog_writer *w, struct accesslog_stats *out);
 
 /* One record as a JSON object (no newline); returns its length or -ENOSPC. */
-int accesslog_format_record(const struct sluice_accesslog_record *r, char *buf, size_t size);
+int accesslog_writer_format_record(const struct sluice_accesslog_record *r, char *buf, size_t size);
 
 #endif /* SLUICE_CONTROL_ACCESSLOG_WRITER_H */

@@ -545,8 +545,7 @@ int control_reload_config(struct control *ctl, char *message, size_t message_len
 	}
 	pthread_mutex_lock(&ctl->lock);
 	{
-		const struct control_config *o = &ctl->cfg.control, *n = &next.control;
-		const struct dataplane_config *od = &ctl->cfg.dataplane, *nd = &next.dataplane;
+		/* Settings the running daemon cannot take over: reported, the running value kept. */
 		static const struct {
 			const char *key;
 			size_t offset;
@@ -568,7 +567,6 @@ int control_reload_config(struct control *ctl, char *message, size_t message_len
 #undef FIXED_DP
 		};
 
-		(void)o, (void)n, (void)od, (void)nd;
 		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 			const char *a = (const char *)&ctl->cfg + fixed[i].offset, *b = (const char *)&next + fixed[i].offset;
 

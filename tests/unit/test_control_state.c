@@ -297,7 +297,7 @@ static void test_accesslog_lines(void)
 
 	for (const struct line_case *c = cases; c->description; c++) {
 		char line[ACCESSLOG_LINE_MAX];
-		int n = accesslog_format_record(&c->record, line, sizeof(line));
+		int n = accesslog_writer_format_record(&c->record, line, sizeof(line));
 
 		TEST_CHECK(n > 0 && (c->expected[0] == '{' ? !strcmp(line, c->expected) : strstr(line, c->expected) != NULL),
 			   "%s:\n got      %.220s\n expected %.220s", c->description, line, c->expected);
@@ -314,7 +314,7 @@ static void test_accesslog_lines(void)
 		char line[ACCESSLOG_LINE_MAX];
 
 		memset(r.path, 0xff, sizeof(r.path)); /* not even NUL-terminated */
-		CU_ASSERT(accesslog_format_record(&r, line, sizeof(line)) > 3 * SLUICE_ACCESSLOG_PATH_MAX);
+		CU_ASSERT(accesslog_writer_format_record(&r, line, sizeof(line)) > 3 * SLUICE_ACCESSLOG_PATH_MAX);
 	}
 }
 
