@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
@@ -30,6 +31,7 @@ enum config_type {
 	CONFIG_LCORE_LIST,
 	CONFIG_STRING_LIST,     /* char[max][size] at offset, uint32_t count at count_offset; a
 				 * single string is a list of one */
+	CONFIG_NUMBER,          /* double; integers are accepted */
 };
 
 struct config_key {
@@ -41,21 +43,40 @@ struct config_key {
 	const char *default_value;
 	const char *help;
 	size_t count_offset;    /* CONFIG_STRING_LIST: the entry count */
+	double number_min, number_max; /* CONFIG_NUMBER (inclusive) */
+	/* CONFIG_STRING: extra check of a non-empty value; fills why and returns -EINVAL. */
+	int (*check)(const char *text, char *why, size_t why_len);
 };
 
 #define DP(field) offsetof(struct sluice_config, dataplane.field)
 #define CTL(field) offsetof(struct sluice_config, control.field)
-#define STRN(path, off, sz, def, help) {path, CONFIG_STRING, off, sz, 0, 0, def, help, 0}
-#define UINT(path, off, lo, hi, def, help) {path, CONFIG_UINT, off, 0, lo, hi, def, help, 0}
-#define BOOL(path, off, def, help) {path, CONFIG_BOOL, off, 0, 0, 1, def, help, 0}
+#define KEY(path_, type_, off, sz, lo, hi, def, help_)                                             \
+	{.path = path_, .type = type_, .offset = off, .size = sz, .min = lo, .max = hi,             \
+	 .default_value = def, .help = help_}
+#define STRN(path, off, sz, def, help) KEY(path, CONFIG_STRING, off, sz, 0, 0, def, help)
+#define UINT(path, off, lo, hi, def, help) KEY(path, CONFIG_UINT, off, 0, lo, hi, def, help)
+#define BOOL(path, off, def, help) KEY(path, CONFIG_BOOL, off, 0, 0, 1, def, help)
 
-#define DP_STRLIST(path, field, help)                                                              \
-	{path, CONFIG_STRING_LIST, DP(field), sizeof(((struct dataplane_config *)0)->field[0]), 0,           \
-	 ARRAY_SIZE(((struct dataplane_config *)0)->field), "[]", help, DP(field##_count)}
+#define DP_STRLIST(path_, field, help_)                                                             \
+	{.path = path_, .type = CONFIG_STRING_LIST, .offset = DP(field),                            \
+	 .size = sizeof(((struct dataplane_config *)0)->field[0]),                                  \
+	 .max = ARRAY_SIZE(((struct dataplane_config *)0)->field), .default_value = "[]", .help = help_, \
+	 .count_offset = DP(field##_count)}
 #define DP_STR(path, field, def, help) \
 	STRN(path, DP(field), sizeof(((struct dataplane_config *)0)->field), def, help)
 #define CTL_STR(path, field, def, help) \
 	STRN(path, CTL(field), sizeof(((struct control_config *)0)->field), def, help)
+#define CTL_STR_CHECKED(key_path, field, def, check_fn, help_text)                                \
+	{.path = key_path, .type = CONFIG_STRING, .offset = CTL(field),                               \
+	 .size = sizeof(((struct control_config *)0)->field), .default_value = def, .help = help_text, \
+	 .check = check_fn}
+#define CTL_NUM(key_path, field, lo, hi, def, help_text)                                          \
+	{.path = key_path, .type = CONFIG_NUMBER, .offset = CTL(field), .default_value = def,          \
+	 .help = help_text, .number_min = lo, .number_max = hi}
+
+static int config_check_listen(const char *text, char *why, size_t why_len);
+static int config_check_url(const char *text, char *why, size_t why_len);
+static int config_check_etcd_prefix(const char *text, char *why, size_t why_len);
 
 static const struct config_key config_keys[] = {
 	/* dataplane.port */
@@ -83,8 +104,8 @@ static const struct config_key config_keys[] = {
 	     "mbufs in each queue's packet pool"),
 
 	/* dataplane.eal */
-	{"dataplane.eal.lcores", CONFIG_LCORE_LIST, DP(lcores), 0, 0, 1023, "[1]",
-	 "worker lcore ids, one per port queue (list of integers)", 0},
+	KEY("dataplane.eal.lcores", CONFIG_LCORE_LIST, DP(lcores), 0, 0, 1023, "[1]",
+	    "worker lcore ids, one per port queue (list of integers)"),
 	UINT("dataplane.eal.main_lcore", DP(main_lcore), 0, 1023, "0",
 	     "lcore of the main thread (command socket, stats, page-in helpers)"),
 	BOOL("dataplane.eal.hugepages", DP(hugepages), "true",
@@ -95,10 +116,10 @@ static const struct config_key config_keys[] = {
 	       "EAL --file-prefix: lets several DPDK processes share a machine"),
 
 	/* dataplane.net */
-	{"dataplane.net.ipv4", CONFIG_IPV4, DP(ipv4), 0, 0, 0, "198.18.0.1", "IPv4 service address", 0},
+	KEY("dataplane.net.ipv4", CONFIG_IPV4, DP(ipv4), 0, 0, 0, "198.18.0.1", "IPv4 service address"),
 	UINT("dataplane.net.ipv4_prefix_len", DP(ipv4_prefix_len), 1, 32, "24",
 	     "prefix length of the IPv4 subnet on the port"),
-	{"dataplane.net.ipv6", CONFIG_IPV6, DP(ipv6), 0, 0, 0, "fd5c::1", "IPv6 service address", 0},
+	KEY("dataplane.net.ipv6", CONFIG_IPV6, DP(ipv6), 0, 0, 0, "fd5c::1", "IPv6 service address"),
 	UINT("dataplane.net.ipv6_prefix_len", DP(ipv6_prefix_len), 1, 128, "64",
 	     "prefix length of the IPv6 subnet on the port"),
 	BOOL("dataplane.net.ipv6_enabled", DP(ipv6_enabled), "true", "serve over IPv6 too"),
@@ -228,11 +249,94 @@ static const struct config_key config_keys[] = {
 	     "access log records per lcore ring (a power of two); a full ring drops and counts"),
 
 	/* control */
-	CTL_STR("control.listen", listen, "127.0.0.1:8701", "REST API address:port"),
+	CTL_STR_CHECKED("control.listen", listen, "127.0.0.1:8701", config_check_listen,
+			"REST API address:port: 127.0.0.1:8701, [::1]:8701, or [::]:8701 for every address "
+			"of both families"),
 	CTL_STR("control.token_file", token_file, "/etc/sluice/tokens",
-		"file of operator bearer tokens, one per line"),
+		"file of operator bearer tokens, one per line (\"TOKEN\" or \"NAME TOKEN\"); re-read when "
+		"it changes and on SIGHUP"),
 	CTL_STR("control.state_dir", state_dir, "/var/lib/sluice/control",
-		"where the control plane keeps its state"),
+		"where the control plane keeps its state (admission override, drain, keys, services, "
+		"fill jobs); re-applied to a restarted data plane"),
+	CTL_STR("control.tls_cert", tls_cert, "", "PEM certificate for the REST API; empty = plain HTTP"),
+	CTL_STR("control.tls_key", tls_key, "", "PEM private key of tls_cert"),
+	BOOL("control.public_metrics", CTL(public_metrics), "true", "GET /metrics needs no token"),
+	BOOL("control.public_health", CTL(public_health), "true", "GET /v1/health needs no token"),
+	CTL_STR("control.edge_id", edge_id, "", "this edge's name in reports and etcd; empty = the host name"),
+	UINT("control.tick_ms", CTL(tick_ms), 50, 10000, "250",
+	     "control loop period: data plane liveness, admission, access log draining, ms"),
+	UINT("control.heartbeat_timeout_ms", CTL(heartbeat_timeout_ms), 200, 600000, "2000",
+	     "the data plane counts as down when its stats heartbeat is older than this, ms"),
+	CTL_STR("control.access_log", access_log, "/var/log/sluice/access.log",
+		"JSON-lines access log drained from the data plane's rings; empty = not written"),
+	UINT("control.access_log_keep", CTL(access_log_keep), 0, 1000, "5",
+	     "rotated access logs kept (access.log.1 is the newest)"),
+
+	/* control.admission */
+	CTL_NUM("control.admission.capacity_gbps", capacity_gbps, 0, 10000, "10",
+		"throughput this edge is sized for, Gbit/s; 0 = throughput is not an input"),
+	UINT("control.admission.max_connections", CTL(max_connections), 0, 1u << 31, "0",
+	     "connections this edge is sized for; 0 = dataplane.service.max_connections x lcores"),
+	CTL_NUM("control.admission.close_utilisation", admission_close_utilisation, 0.01, 100, "0.95",
+		"admission closes when utilisation (the highest of the load ratios) reaches this"),
+	CTL_NUM("control.admission.reopen_utilisation", admission_reopen_utilisation, 0, 100, "0.8",
+		"admission reopens when utilisation falls to this (below close_utilisation: hysteresis)"),
+	UINT("control.admission.min_dwell_ms", CTL(admission_min_dwell_ms), 0, 86400000, "30000",
+	     "least time admission stays open or closed before the controller changes it, ms"),
+	UINT("control.admission.window_ms", CTL(admission_window_ms), 100, 600000, "5000",
+	     "load (throughput, busy ratio) is averaged over this window, ms"),
+	CTL_NUM("control.admission.busy_limit", admission_busy_limit, 0, 1, "0.95",
+		"lcore busy ratio that counts as full utilisation; 0 = lcore load is not an input"),
+	UINT("control.admission.pagein_backlog_max", CTL(admission_pagein_backlog_max), 0, 1u << 31, "0",
+	     "connections parked on page-ins (the data plane's store_parked gauge) that count as full "
+	     "utilisation; 0 = not an input"),
+
+	/* control.steer */
+	CTL_STR("control.steer.pin_dir", steer_pin_dir, "/sys/fs/bpf",
+		"bpffs directory holding the steering program's pinned maps"),
+	BOOL("control.steer.auto_services", CTL(steer_auto_services), "true",
+	     "put the data plane's addresses and ports back in the services map (under "
+	     "dataplane.port.service_id) whenever the maps are (re)opened"),
+
+	/* control.report */
+	CTL_STR_CHECKED("control.report.url", report_url, "", config_check_url,
+			"backend URL health reports are POSTed to (https://...); empty = no reports"),
+	CTL_STR("control.report.ca_file", report_ca_file, "",
+		"CA bundle that verifies the backend; empty = the system's"),
+	CTL_STR("control.report.token_file", report_token_file, "",
+		"file holding a bearer token sent to the backend; empty = none"),
+	UINT("control.report.interval_ms", CTL(report_interval_ms), 100, 3600000, "10000",
+	     "time between health reports (a state change reports at once), ms"),
+	UINT("control.report.timeout_ms", CTL(report_timeout_ms), 100, 600000, "5000",
+	     "one report attempt may take this long, ms"),
+	UINT("control.report.retries", CTL(report_retries), 0, 100, "3",
+	     "further attempts after a failed report"),
+	UINT("control.report.backoff_initial_ms", CTL(report_backoff_initial_ms), 1, 600000, "500",
+	     "wait before the first retry; doubles per retry, with jitter, ms"),
+	UINT("control.report.backoff_max_ms", CTL(report_backoff_max_ms), 1, 3600000, "30000",
+	     "longest wait between retries, ms"),
+
+	/* control.etcd */
+	CTL_STR_CHECKED("control.etcd.endpoint", etcd_endpoint, "", config_check_url,
+			"etcd client URL (v3 JSON gateway, http://host:2379); empty = no registration"),
+	CTL_STR_CHECKED("control.etcd.prefix", etcd_prefix, "/sluice/edges/", config_check_etcd_prefix,
+			"key prefix; the edge registers the key prefix + edge id"),
+	UINT("control.etcd.ttl_s", CTL(etcd_ttl_s), 2, 3600, "10",
+	     "lease TTL: a dead edge's key disappears this long after its last keepalive, s"),
+
+	/* control.fill */
+	UINT("control.fill.concurrency", CTL(fill_concurrency), 1, 64, "4", "segments downloaded at once"),
+	UINT("control.fill.bandwidth_mbps", CTL(fill_bandwidth_mbps), 0, 1000000, "0",
+	     "fill download cap over all transfers, Mbit/s; 0 = unlimited"),
+	UINT("control.fill.retries", CTL(fill_retries), 0, 100, "3",
+	     "further attempts per segment after a failure (resumed with Range when possible)"),
+	UINT("control.fill.connect_timeout_ms", CTL(fill_connect_timeout_ms), 100, 600000, "10000",
+	     "connecting to the origin may take this long, ms"),
+	UINT("control.fill.stall_timeout_ms", CTL(fill_stall_timeout_ms), 1000, 3600000, "30000",
+	     "a transfer that receives nothing for this long times out, ms"),
+	UINT("control.fill.file_timeout_ms", CTL(fill_file_timeout_ms), 0, 86400000, "0",
+	     "one segment attempt may take this long; 0 = no limit, ms"),
+	UINT("control.fill.max_files", CTL(fill_max_files), 1, 1000000, "10000", "segments per manifest"),
 };
 
 static const char *config_type_name(enum config_type type)
@@ -245,6 +349,7 @@ static const char *config_type_name(enum config_type type)
 	case CONFIG_IPV6: return "IPv6 address";
 	case CONFIG_LCORE_LIST: return "list of integers";
 	case CONFIG_STRING_LIST: return "list of strings";
+	case CONFIG_NUMBER: return "number";
 	}
 	return "?";
 }
@@ -278,8 +383,27 @@ static int config_store_text(const struct config_key *key, const char *text, str
 		if (strlen(text) >= key->size)
 			return config_fail(err, err_len, name, line, "%s: value longer than %zu bytes",
 					   key->path, key->size - 1);
+		if (key->check && text[0]) {
+			char why[160];
+
+			if (key->check(text, why, sizeof(why)))
+				return config_fail(err, err_len, name, line, "%s: '%s' %s", key->path, text, why);
+		}
 		strcpy(slot, text);
 		return 0;
+	case CONFIG_NUMBER: {
+		double v;
+
+		errno = 0;
+		v = strtod(text, &end);
+		if (errno || end == text || *end || v != v)
+			return config_fail(err, err_len, name, line, "%s: '%s' is not a number", key->path, text);
+		if (v < key->number_min || v > key->number_max)
+			return config_fail(err, err_len, name, line, "%s: %g is outside [%g, %g]", key->path, v,
+					   key->number_min, key->number_max);
+		*(double *)slot = v;
+		return 0;
+	}
 	case CONFIG_UINT: {
 		unsigned long long v;
 
@@ -413,6 +537,14 @@ static int config_store_setting(const struct config_key *key, config_setting_t *
 			return config_fail(err, err_len, name, line, "%s: must not be negative", key->path);
 		snprintf(text, sizeof(text), "%lld", config_setting_get_int64(s));
 		return config_store_text(key, text, cfg, name, line, err, err_len);
+	case CONFIG_NUMBER:
+		if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+			snprintf(text, sizeof(text), "%lld", config_setting_get_int64(s));
+		else if (type == CONFIG_TYPE_FLOAT)
+			snprintf(text, sizeof(text), "%.17g", config_setting_get_float(s));
+		else
+			return config_fail(err, err_len, name, line, "%s: expected a number", key->path);
+		return config_store_text(key, text, cfg, name, line, err, err_len);
 	case CONFIG_BOOL:
 		if (type != CONFIG_TYPE_BOOL)
 			return config_fail(err, err_len, name, line, "%s: expected true or false", key->path);
@@ -517,6 +649,7 @@ static int config_walk(config_setting_t *group, const char *prefix, struct sluic
 static int config_check_consistency(const struct sluice_config *cfg, const char *name, char *err, size_t err_len)
 {
 	const struct dataplane_config *dp = &cfg->dataplane;
+	const struct control_config *ctl = &cfg->control;
 
 	if (strcmp(dp->port_driver, "af_xdp") && strcmp(dp->port_driver, "tap") && strcmp(dp->port_driver, "pci") &&
 	    strcmp(dp->port_driver, "memif"))
@@ -609,6 +742,17 @@ static int config_check_consistency(const struct sluice_config *cfg, const char 
 			p += n;
 		}
 	}
+	if (ctl->admission_reopen_utilisation >= ctl->admission_close_utilisation)
+		return config_fail(err, err_len, name, 0,
+				   "control.admission.reopen_utilisation (%g) must be below close_utilisation (%g)",
+				   ctl->admission_reopen_utilisation, ctl->admission_close_utilisation);
+	if (!ctl->tls_cert[0] != !ctl->tls_key[0])
+		return config_fail(err, err_len, name, 0, "control.tls_cert and control.tls_key go together");
+	if (ctl->report_backoff_initial_ms > ctl->report_backoff_max_ms)
+		return config_fail(err, err_len, name, 0,
+				   "control.report.backoff_initial_ms exceeds backoff_max_ms");
+	if (!ctl->state_dir[0])
+		return config_fail(err, err_len, name, 0, "control.state_dir: must not be empty");
 	return 0;
 }
 
@@ -669,6 +813,7 @@ static bool config_key_equal(const struct config_key *key, const struct sluice_c
 	case CONFIG_STRING: return !strcmp(x, y);
 	case CONFIG_UINT: return *(const uint32_t *)(const void *)x == *(const uint32_t *)(const void *)y;
 	case CONFIG_BOOL: return *(const bool *)x == *(const bool *)y;
+	case CONFIG_NUMBER: return *(const double *)(const void *)x == *(const double *)(const void *)y;
 	case CONFIG_IPV4: return !memcmp(x, y, sizeof(struct in_addr));
 	case CONFIG_IPV6: return !memcmp(x, y, sizeof(struct in6_addr));
 	case CONFIG_LCORE_LIST:
@@ -700,6 +845,95 @@ uint32_t config_diff(const struct sluice_config *a, const struct sluice_config *
 				visit(config_keys[i].path, arg);
 		}
 	return n;
+}
+
+int config_parse_listen(const char *text, struct sockaddr_storage *addr, unsigned *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port_text, *end;
+	unsigned long port;
+	char *port_end;
+	size_t host_len;
+	bool bracketed = text[0] == '[';
+
+	memset(addr, 0, sizeof(*addr));
+	if (bracketed) {
+		end = strchr(text, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		host_len = (size_t)(end - text - 1);
+		port_text = end + 2;
+		text++;
+	} else {
+		end = strrchr(text, ':');
+		if (!end)
+			return -EINVAL;
+		host_len = (size_t)(end - text);
+		port_text = end + 1;
+	}
+	if (host_len == 0 || host_len >= sizeof(host) || !port_text[0] || port_text[0] < '0' || port_text[0] > '9')
+		return -EINVAL;
+	memcpy(host, text, host_len);
+	host[host_len] = 0;
+	errno = 0;
+	port = strtoul(port_text, &port_end, 10);
+	if (errno || *port_end || port == 0 || port > 65535)
+		return -EINVAL;
+	if (bracketed) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+static int config_check_listen(const char *text, char *why, size_t why_len)
+{
+	struct sockaddr_storage addr;
+	unsigned len;
+
+	if (config_parse_listen(text, &addr, &len)) {
+		snprintf(why, why_len, "is not ADDRESS:PORT (127.0.0.1:8701, [::1]:8701)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int config_check_url(const char *text, char *why, size_t why_len)
+{
+	const char *rest = !strncmp(text, "https://", 8) ? text + 8 : !strncmp(text, "http://", 7) ? text + 7 : NULL;
+
+	if (!rest || !rest[0] || rest[0] == '/') {
+		snprintf(why, why_len, "is not an http:// or https:// URL with a host");
+		return -EINVAL;
+	}
+	for (const char *p = text; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(why, why_len, "contains a space or control character");
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static int config_check_etcd_prefix(const char *text, char *why, size_t why_len)
+{
+	if (text[0] != '/' || text[strlen(text) - 1] != '/') {
+		snprintf(why, why_len, "must start and end with '/'");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void config_for_each_key(config_key_visitor visit, void *arg)

@@ -133,9 +133,59 @@ struct dataplane_config {
 };
 
 struct control_config {
-	char listen[CONFIG_NAME_MAX];          /* REST API address:port */
+	/* REST API. */
+	char listen[CONFIG_NAME_MAX];          /* "127.0.0.1:8701", "[::1]:8701", "[::]:8701" */
 	char token_file[CONFIG_PATH_MAX];
 	char state_dir[CONFIG_PATH_MAX];
+	char tls_cert[CONFIG_PATH_MAX];        /* PEM; "" = plain HTTP */
+	char tls_key[CONFIG_PATH_MAX];
+	bool public_metrics;                   /* GET /metrics without a token */
+	bool public_health;                    /* GET /v1/health without a token */
+	char edge_id[CONFIG_NAME_MAX];         /* "" = the host name */
+	uint32_t tick_ms;                      /* control loop period */
+	uint32_t heartbeat_timeout_ms;         /* data plane down when its heartbeat is older */
+
+	/* Access log (JSON lines drained from the data plane's rings). */
+	char access_log[CONFIG_PATH_MAX];      /* "" = not written */
+	uint32_t access_log_keep;              /* rotated files kept: path.1 .. path.N */
+
+	/* Admission controller. */
+	double capacity_gbps;                  /* 0 = throughput not an input */
+	uint32_t max_connections;              /* 0 = dataplane max_connections x lcores */
+	double admission_close_utilisation;    /* close at or above */
+	double admission_reopen_utilisation;   /* reopen at or below */
+	uint32_t admission_min_dwell_ms;       /* least time in a state before the next change */
+	uint32_t admission_window_ms;          /* load averaged over */
+	double admission_busy_limit;           /* lcore busy ratio counted as full; 0 = ignored */
+	uint32_t admission_pagein_backlog_max; /* page-ins waiting counted as full; 0 = ignored */
+
+	/* Steering program. */
+	char steer_pin_dir[CONFIG_PATH_MAX];
+	bool steer_auto_services;              /* keep the data plane's address:ports in the map */
+
+	/* Health reports to the backend. */
+	char report_url[CONFIG_PATH_MAX];      /* "" = off */
+	char report_ca_file[CONFIG_PATH_MAX];  /* "" = the system's CAs */
+	char report_token_file[CONFIG_PATH_MAX]; /* bearer token for the backend; "" = none */
+	uint32_t report_interval_ms;
+	uint32_t report_timeout_ms;
+	uint32_t report_retries;
+	uint32_t report_backoff_initial_ms;
+	uint32_t report_backoff_max_ms;
+
+	/* Fleet registration in etcd (v3 JSON gateway). */
+	char etcd_endpoint[CONFIG_PATH_MAX];   /* "" = off */
+	char etcd_prefix[CONFIG_NAME_MAX];
+	uint32_t etcd_ttl_s;
+
+	/* Fill from origin. */
+	uint32_t fill_concurrency;             /* transfers at once */
+	uint32_t fill_bandwidth_mbps;          /* Mbit/s over all transfers; 0 = unlimited */
+	uint32_t fill_retries;                 /* attempts after the first, per file */
+	uint32_t fill_connect_timeout_ms;
+	uint32_t fill_stall_timeout_ms;        /* no byte for this long: timed out */
+	uint32_t fill_file_timeout_ms;         /* whole file; 0 = no limit */
+	uint32_t fill_max_files;               /* per manifest */
 };
 
 struct sluice_config {
@@ -165,5 +215,11 @@ void config_for_each_key(config_key_visitor visit, void *arg);
 typedef void (*config_diff_visitor)(const char *path, void *arg);
 uint32_t config_diff(const struct sluice_config *a, const struct sluice_config *b, config_diff_visitor visit,
 		     void *arg);
+
+/* "host:port" for IPv4 ("127.0.0.1:8701") or "[v6]:port" ("[::1]:8701", "[::]:8701": every
+ * address, both families). Fills addr (struct sockaddr_in or sockaddr_in6) and *len.
+ * Returns 0 or -EINVAL. */
+struct sockaddr_storage;
+int config_parse_listen(const char *text, struct sockaddr_storage *addr, unsigned *len);
 
 #endif /* SLUICE_CONFIG_H */

@@ -33,7 +33,7 @@
 	C(rx_drop_ipv6_multicast)                                                        \
 	/* ARP and ICMP */                                                               \
 	C(arp_requests_answered) C(arp_replies_received) C(arp_requests_sent)            \
-	C(arp_table_full) C(rx_drop_arp_malformed) C(rx_drop_arp_not_for_us)             \
+	C(arp_table_full) C(rx_drop_arp_malformed) C(rx_drop_arp_not_ours)             \
 	C(icmp_echo_answered) C(rx_drop_icmp_malformed) C(rx_drop_icmp_checksum)         \
 	C(icmp_other_received)                                                           \
 	/* ICMP errors by kind (IPv4) */                                                 \
@@ -52,7 +52,7 @@
 	C(ndp_solicitations_sent) C(ndp_advertisements_received)                         \
 	C(ndp_router_adverts_ignored) C(ndp_redirects_ignored)                           \
 	C(ndp_duplicate_address_seen) C(rx_drop_ndp_hop_limit) C(rx_drop_ndp_malformed)  \
-	C(rx_drop_ndp_not_for_us) C(rx_drop_ndp_unsolicited)                             \
+	C(rx_drop_ndp_not_ours) C(rx_drop_ndp_unsolicited)                             \
 	/* TCP input */                                                                  \
 	C(tcp_rx_segments) C(rx_drop_tcp_header) C(rx_drop_tcp_checksum)                 \
 	C(rx_drop_tcp_no_listener) C(rx_drop_tcp_out_of_window) C(rx_drop_tcp_bad_ack)   \

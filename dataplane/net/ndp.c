@@ -9,7 +9,7 @@
  *                                              (or, without one, its Ethernet source) is learned
  *     from :: (duplicate address detection)    to all-nodes, flags O only (§7.2.4): the prober
  *                                              learns that the address is taken
- *     for another address                      nothing (rx_drop_ndp_not_for_us)
+ *     for another address                      nothing (rx_drop_ndp_not_ours)
  *   neighbour advertisement                    the target's link-layer address updates an entry
  *                                              we created by soliciting (§7.2.5: unsolicited
  *                                              advertisements for unknown addresses create
@@ -106,7 +106,7 @@ static void ndp_solicitation_in(struct net_stack *ns, const uint8_t *src_mac, co
 		return;
 	}
 	if (memcmp(target, ns->ipv6, 16)) {
-		COUNTER_INC(&ns->counters, rx_drop_ndp_not_for_us);
+		COUNTER_INC(&ns->counters, rx_drop_ndp_not_ours);
 		return;
 	}
 	if (!dad) {

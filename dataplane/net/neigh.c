@@ -187,7 +187,7 @@ void arp_input(struct net_stack *ns, void *frame, uint8_t *data, uint32_t len)
 		goto drop;
 	}
 	if (arp->target_ip != ns->ipv4) {
-		COUNTER_INC(&ns->counters, rx_drop_arp_not_for_us);
+		COUNTER_INC(&ns->counters, rx_drop_arp_not_ours);
 		goto drop;
 	}
 	net_addr_v4(&sender, arp->sender_ip);

@@ -3,7 +3,9 @@
  * test_config.c: the shared config file parser (common/config.c): a table of files, each with
  * the error it must produce (file:line: key) or none, plus the README documenting every key.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,29 @@ static const struct config_case config_cases[] = {
 	{"max_ranges bound", "dataplane = { http = { max_ranges = 17; }; };", "outside [0, 16]"},
 	{"access log ring not a power of two", "dataplane = { api = { accesslog_records = 3000; }; };",
 	 "not a power of two"},
+	/* control: listen addresses, URLs, numbers, cross-key rules */
+	{"listen ipv4", "control = { listen = \"127.0.0.1:8704\"; };", NULL},
+	{"listen any ipv6", "control = { listen = \"[::]:8704\"; };", NULL},
+	{"listen without port", "control = {\n listen = \"127.0.0.1\"; };", "<t>:2: control.listen: '127.0.0.1' is not ADDRESS:PORT"},
+	{"listen port zero", "control = { listen = \"127.0.0.1:0\"; };", "is not ADDRESS:PORT"},
+	{"listen port too big", "control = { listen = \"127.0.0.1:65536\"; };", "is not ADDRESS:PORT"},
+	{"listen v6 without brackets", "control = { listen = \"::1:8701\"; };", "is not ADDRESS:PORT"},
+	{"listen host name", "control = { listen = \"localhost:8701\"; };", "is not ADDRESS:PORT"},
+	{"report url", "control = { report = { url = \"https://backend.example:8443/v1/edges\"; }; };", NULL},
+	{"report url scheme", "control = { report = {\n\n url = \"ftp://x\"; }; };", "<t>:3: control.report.url: 'ftp://x' is not an http"},
+	{"report url space", "control = { report = { url = \"http://a b\"; }; };", "space or control character"},
+	{"etcd prefix slashes", "control = { etcd = { prefix = \"sluice\"; }; };", "must start and end with '/'"},
+	{"capacity float", "control = { admission = { capacity_gbps = 0.05; }; };", NULL},
+	{"capacity integer", "control = { admission = { capacity_gbps = 40; }; };", NULL},
+	{"capacity string", "control = { admission = {\n capacity_gbps = \"fast\"; }; };", "<t>:2: control.admission.capacity_gbps: expected a number"},
+	{"capacity negative", "control = { admission = { capacity_gbps = -1.0; }; };", "-1 is outside [0, 10000]"},
+	{"busy limit above 1", "control = { admission = { busy_limit = 1.5; }; };", "busy_limit: 1.5 is outside [0, 1]"},
+	{"hysteresis inverted", "control = { admission = { close_utilisation = 0.5; reopen_utilisation = 0.7; }; };",
+	 "reopen_utilisation (0.7) must be below close_utilisation (0.5)"},
+	{"tls pair", "control = { tls_cert = \"/c.pem\"; };", "tls_cert and control.tls_key go together"},
+	{"unknown control key", "control = { fill = {\n speed = 1; }; };", "<t>:2: unknown key 'control.fill.speed'"},
+	{"steer settings", "control = { steer = { pin_dir = \"/sys/fs/bpf/x\"; auto_services = false; }; };", NULL},
+	{"backoff order", "control = { report = { backoff_initial_ms = 5000; backoff_max_ms = 100; }; };", "backoff_initial_ms exceeds"},
 	{NULL, NULL, NULL},
 };
 
@@ -116,6 +141,58 @@ static void test_config_values(void)
 	CU_ASSERT_STRING_EQUAL(cfg.dataplane.tls_certificate_keys[0], "/c/a.key");
 	CU_ASSERT_EQUAL(cfg.dataplane.tls_max_handshakes, 8);
 	CU_ASSERT_STRING_EQUAL(cfg.dataplane.port_driver, "af_xdp");
+}
+
+static void test_config_control_values(void)
+{
+	struct sluice_config cfg;
+	char err[CONFIG_ERROR_MAX];
+	int rc = config_load_string("control = { admission = { capacity_gbps = 0.25; close_utilisation = 1; };\n"
+				    " fill = { concurrency = 8; }; edge_id = \"edge-7\"; public_metrics = false; };",
+				    "<t>", &cfg, err, sizeof(err));
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.control.capacity_gbps, 0.25, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.control.admission_close_utilisation, 1.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(cfg.control.admission_reopen_utilisation, 0.8, 1e-12);
+	CU_ASSERT_EQUAL(cfg.control.fill_concurrency, 8);
+	CU_ASSERT_STRING_EQUAL(cfg.control.edge_id, "edge-7");
+	CU_ASSERT_FALSE(cfg.control.public_metrics);
+	CU_ASSERT_TRUE(cfg.control.public_health);
+	CU_ASSERT_STRING_EQUAL(cfg.control.etcd_prefix, "/sluice/edges/");
+}
+
+struct listen_case {
+	const char *text;
+	int family; /* 0: invalid */
+	uint16_t port;
+};
+
+static void test_config_listen(void)
+{
+	static const struct listen_case cases[] = {
+		{"127.0.0.1:8701", AF_INET, 8701}, {"0.0.0.0:1", AF_INET, 1}, {"[::1]:8701", AF_INET6, 8701},
+		{"[::]:65535", AF_INET6, 65535}, {"[fd5c:4::1]:80", AF_INET6, 80}, {"", 0, 0}, {":80", 0, 0},
+		{"127.0.0.1:", 0, 0}, {"127.0.0.1:+80", 0, 0}, {"127.0.0.1:80x", 0, 0}, {"[::1]8701", 0, 0},
+		{"[::1:8701", 0, 0}, {"1.2.3.4.5:80", 0, 0}, {"[127.0.0.1]:80", 0, 0}, {"127.0.0.1:-1", 0, 0},
+		{NULL, 0, 0},
+	};
+
+	for (const struct listen_case *c = cases; c->text; c++) {
+		struct sockaddr_storage addr;
+		unsigned len = 0;
+		int rc = config_parse_listen(c->text, &addr, &len);
+
+		if (!c->family) {
+			TEST_CHECK(rc == -EINVAL, "'%s' should be refused, got %d", c->text, rc);
+			continue;
+		}
+		TEST_CHECK(rc == 0 && addr.ss_family == c->family, "'%s': rc %d family %d", c->text, rc, addr.ss_family);
+		if (rc == 0)
+			TEST_CHECK(ntohs(c->family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+							      : ((struct sockaddr_in6 *)&addr)->sin6_port) == c->port,
+				   "'%s': port", c->text);
+	}
 }
 
 static void test_config_missing_file(void)
@@ -183,6 +260,8 @@ void test_register(void)
 		{"file table", test_config_table},
 		{"differences between two configs", test_config_diff},
 		{"values and defaults", test_config_values},
+		{"control values", test_config_control_values},
+		{"listen addresses", test_config_listen},
 		{"missing file", test_config_missing_file},
 		{"every key documented in README.md", test_config_documented},
 		{NULL, NULL},

@@ -489,7 +489,7 @@ static void test_ndp_solicitations(void)
 		{"NS for another address", NULL, other_group, other_group_mac, other_host,
 		 slla, 255, false, NULL, NULL, 0, false, NULL, DPC_rx_drop_multicast_mac},
 		{"NS for another address to our MAC", NULL, NULL, NULL, other_host, slla, 255, false, NULL, NULL, 0, false,
-		 NULL, DPC_rx_drop_ndp_not_for_us},
+		 NULL, DPC_rx_drop_ndp_not_ours},
 		{"DAD probe for our address", unspecified, our_group, our_group_mac, NULL, NULL, 255, true, all_nodes_mac,
 		 all_nodes, NDP_NA_FLAG_OVERRIDE, false, NULL, DPC_ndp_dad_probes_answered},
 		{"DAD probe with SLLA (invalid)", unspecified, our_group, our_group_mac, NULL, slla, 255, false, NULL, NULL,
