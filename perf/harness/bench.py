@@ -39,6 +39,7 @@ DATAPLANE = os.path.join(BUILD, "dataplane", "sluice-dataplane")
 STATS_TOOL = os.path.join(BUILD, "dataplane", "sluice-stats")
 CATALOG_TOOL = os.path.join(BUILD, "dataplane", "sluice-catalog")
 HWLIMIT = os.path.join(BUILD, "perf-harness", "hwlimit")
+LOADGEN = os.path.join(BUILD, "perf-harness", "sluice-loadgen")
 
 CLIENT_CPU = 0          # wrk, curl, the client namespace's work
 SERVER_CPU = 1          # the data plane's worker lcore, nginx's only worker
@@ -281,9 +282,10 @@ dataplane = {{
         if self.lab.xdp_attached():
             log(f"an XDP program is attached to {self.lab.edge_if} with no data plane of ours running: detaching it")
             self.lab.detach_xdp()
-        while True:
+        for attempt in range(1, 6):
             with open(self.config_path, "w") as f:
                 f.write(self.config_text(max_connections))
+            log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
             with open(self.log_path, "a") as logf:
                 self.proc = subprocess.Popen([DATAPLANE, "--config", self.config_path], stdout=logf,
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -291,11 +293,16 @@ dataplane = {{
             if self.wait_serving():
                 break
             self.stop()
-            if not self.hugepages:
+            with open(self.log_path) as f:
+                f.seek(log_start)
+                why = f.read()
+            if "memory chunks" not in why or attempt == 5:
                 break
-            # Other data planes on this machine may hold the hugepages: af_xdp runs without.
-            log("the data plane did not start with hugepages; retrying with hugepages = false")
-            self.hugepages = False
+            # The packet pool came out of hugepages that are not contiguous (other DPDK
+            # processes hold some): af_xdp cannot use it. Pages come and go; try again. Not
+            # falling back to hugepages = false: that mode stalls under load (perf/README.md).
+            log(f"the data plane's packet pool spans several hugepage chunks (attempt {attempt}); retrying in 10 s")
+            time.sleep(10)
         if self.proc is None:
             tail = open(self.log_path).read()[-2000:]
             raise Abort(f"the data plane did not start (log {self.log_path}):\n{tail}")
@@ -380,6 +387,76 @@ dataplane = {{
             return self.stats().get("tcp_conn_active", 0)
         except Abort:
             return 0
+
+
+class SluiceMemif(Sluice):
+    """The data plane on a memif port with sluice-loadgen as its clients: no kernel in the path.
+    Measured only once the data plane accepts `driver = "memif"` (detected, never assumed)."""
+    name = "sluice-memif"
+
+    def __init__(self, lab, work, store, cert, key, log_dir):
+        super().__init__(lab, work, store, cert, key, log_dir)
+        self.socket = os.path.join(work, "memif.sock")
+        self.config_path = os.path.join(work, "sluice-memif.conf")
+        self.stats_path = os.path.join(work, "sluice-memif-stats")
+        self.log_path = os.path.join(log_dir, "sluice-memif-dataplane.log")
+
+    def config_text(self, max_connections):
+        text = super().config_text(max_connections)
+        text = text.replace(f'driver = "af_xdp"; iface = "{self.lab.edge_if}";',
+                            f'driver = "memif"; iface = "{self.socket}";')
+        text = text.replace(f'file_prefix = "sluice-perf{self.lab.index}"', f'file_prefix = "sluice-perfm{self.lab.index}"')
+        return text.replace("dataplane.sock", "dataplane-memif.sock")
+
+    def supported(self):
+        """True when this data plane accepts a memif port (its own config check says so)."""
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text(16384))
+        rc, out, err = run([DATAPLANE, "--check-config", self.config_path], check=False)
+        self.support_answer = (out + err).strip().splitlines()[-1] if (out + err).strip() else ""
+        return rc == 0
+
+    def start(self, max_connections):
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text(max_connections))
+        with open(self.log_path, "a") as logf:
+            self.proc = subprocess.Popen([DATAPLANE, "--config", self.config_path], stdout=logf,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(60):
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.socket) and "serving" in open(self.log_path).read():
+                text = open(self.log_path).read()
+                m = re.findall(r"(\d+) connections of (\d+) bytes", text)
+                if m:
+                    self.facts["connection_slot_bytes"] = int(m[-1][1])
+                self.worker_task = self.find_worker_task()
+                return
+            time.sleep(0.5)
+        tail = open(self.log_path).read()[-1500:]
+        self.stop()
+        raise Abort(f"the data plane did not start on memif:\n{tail}")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def loadgen(self, paths_file, connections, duration, extra=()):
+        return [LOADGEN, "--socket", self.socket, "--server-ip", self.lab.edge4,
+                "--client-ip", self.lab.edge4.rsplit(".", 1)[0] + ".10", "--connections", str(connections),
+                "--paths", paths_file, "--duration", str(duration), "--lcore", str(CLIENT_CPU),
+                "--file-prefix", f"sluice-loadgen{self.lab.index}"] + (["--no-huge"] if not self.hugepages else []) \
+            + list(extra)
 
 
 class Nginx(Server):
@@ -509,6 +586,8 @@ class Bench:
         self.nginx_tls = None
         self.profiles = {}
         self.memory = None
+        self.memif = {"available": False, "status": "not probed"}
+        self.scale = None
 
     # content ------------------------------------------------------------------------------
     def make_store(self):
@@ -784,13 +863,16 @@ Ciphersuites = {p['suites']}
         if rc != 0:
             log(f"perf record failed: {err.strip()[:200]}")
             return None
-        rc, out, err = run(["/usr/bin/python3", os.path.join(HARNESS, "profile.py"), data], check=False)
+        pids = [server.proc.pid] + ([self.ksoftirqd] if self.ksoftirqd else [])
+        rc, out, err = run(["/usr/bin/python3", os.path.join(HARNESS, "profile.py"), data,
+                            "--pids", ",".join(map(str, pids))], check=False)
         if rc != 0:
             return None
         prof = json.loads(out)
         prof["cell"] = f"http {REFERENCE['object']} c={REFERENCE['connections']}, perf record -g -C {SERVER_CPU}"
         log(f"  {server.name} profile of the server core: " +
-            ", ".join(f"{k} {v}%" for k, v in prof["buckets_percent"].items()))
+            ", ".join(f"{k} {v}%" for k, v in prof["buckets_percent"].items()) +
+            f" (other processes took {prof['other_processes_percent']}% of the core's samples)")
         return prof
 
     def memory_probe(self):
@@ -818,6 +900,122 @@ Ciphersuites = {p['suites']}
         }
         log(f"sluice memory: {self.memory['reserved_bytes_per_connection']:.0f} bytes reserved per configured "
             f"connection (the log says {sb['slot_bytes']}-byte connection slots)")
+
+    def measure_memif(self, server, obj, conns):
+        """One loadgen run against the data plane on memif: the data plane's busy cycles per GB
+        with no kernel anywhere in the path (the loadgen holds the client core)."""
+        paths_file = os.path.join(self.work, f"paths-{obj}.txt")
+        duration = self.duration_for(obj, conns)
+        # A fresh data plane per run, stopped before the loadgen disconnects (see loadgen.c).
+        server.start(self.max_connections)
+        try:
+            t0 = time.monotonic()
+            snap0 = server.snapshot()
+            lgp = subprocess.Popen(server.loadgen(paths_file, conns, duration, ["--wait-stdin"]),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True)
+            line = lgp.stdout.readline()
+            snap1 = server.snapshot()
+            wall = time.monotonic() - t0
+        finally:
+            server.stop()
+            if "lgp" in locals():
+                lgp.stdin.close()
+                try:
+                    lgp.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    lgp.kill()
+                    lgp.wait()
+        try:
+            lg = json.loads(line)
+        except ValueError:
+            raise Abort(f"sluice-loadgen gave no summary ({obj} c{conns})")
+        proc = server.process_cpu(snap0, snap1, wall, None, False)
+        gbytes = lg["bytes"] / 1e9
+        return {
+            "duration_s": lg["seconds"], "window_s": wall, "requests": lg["responses"], "bytes": lg["bytes"],
+            "errors": {"syn_retransmits": lg["syn_retransmits"], "request_retransmits": lg["request_retransmits"],
+                       "resets": lg["resets_received"], "status": lg["bad_status"]},
+            "gbit_s": lg["gbit_s"], "req_s": lg["req_s"],
+            "ttlb_ms": {"p50": lg["ttlb_us"]["p50"] / 1e3, "p99": lg["ttlb_us"]["p99"] / 1e3},
+            "ttfb_samples_ms": [], "ttfb_request_samples_ms": [],
+            "ttfb_loadgen_ms": {"p50": lg["ttfb_us"]["p50"] / 1e3, "p99": lg["ttfb_us"]["p99"] / 1e3,
+                                "count": lg["ttfb_us"]["count"]},
+            "cpu": {"server_cpu_s": proc["process_s"], "server_core_s": proc["process_s"],
+                    "process_s": proc["process_s"], "ksoftirqd_server_core_s": 0.0, "softirq_client_core_s": 0.0,
+                    "as_briefed_s": proc["as_briefed_s"], "server_thread_wait_s": proc["server_thread_wait_s"],
+                    "detail": {k: v for k, v in proc.items() if k not in ("process_s", "as_briefed_s")}},
+            "server_cpu_s_per_gb": proc["process_s"] / gbytes if gbytes > 0 else None,
+            "server_core_s_per_gb": proc["process_s"] / gbytes if gbytes > 0 else None,
+            "as_briefed_s_per_gb": proc["as_briefed_s"] / gbytes if gbytes > 0 else None,
+            "process_gbyte_per_cpu_s": gbytes / proc["process_s"] if proc["process_s"] > 0 else None,
+            "loadgen": lg,
+        }
+
+    def scale_test(self, server, connections):
+        """Connections at scale over memif: the loadgen opens `connections` clients at 50k/s,
+        each sends one HEAD (no bulk data) and then holds its connection; the data plane's
+        established count and resident memory are sampled while they are all open."""
+        rate = 50000
+        duration = connections / rate + 15
+        server.start(connections + 1024)
+        try:
+            before = int(re.search(r"^VmRSS:\s+(\d+) kB", open(f"/proc/{server.proc.pid}/status").read(),
+                                   re.M).group(1)) * 1024
+            lg = subprocess.Popen(server.loadgen(os.path.join(self.work, "paths-small.txt"), connections, duration,
+                                                 ["--open-rate", str(rate), "--hold", "--head", "--wait-stdin"]),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True)
+            os.set_blocking(lg.stdout.fileno(), False)
+            peak_est, peak_rss, t_all, out = 0, before, None, ""
+            t0 = time.monotonic()
+            while not out.endswith("\n") and lg.poll() is None and time.monotonic() - t0 < duration + 60:
+                time.sleep(0.5)
+                try:
+                    out += os.read(lg.stdout.fileno(), 65536).decode()
+                except BlockingIOError:
+                    pass
+                try:
+                    est = server.stats().get("tcp_conn_established", 0)
+                    rss = int(re.search(r"^VmRSS:\s+(\d+) kB", open(f"/proc/{server.proc.pid}/status").read(),
+                                        re.M).group(1)) * 1024
+                except (Abort, OSError, AttributeError):
+                    continue
+                peak_est, peak_rss = max(peak_est, est), max(peak_rss, rss)
+                if t_all is None and est >= connections:
+                    t_all = time.monotonic() - t0
+            summary = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+        finally:
+            server.stop()
+            if "lg" in locals():
+                lg.stdin.close()
+                try:
+                    lg.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    lg.kill()
+                    lg.wait()
+        result = {"connections": connections, "open_rate_per_s": rate, "peak_established": peak_est,
+                  "seconds_to_all_established": t_all, "rss_before_bytes": before, "rss_peak_bytes": peak_rss,
+                  "resident_bytes_per_established_connection": (peak_rss - before) / peak_est if peak_est else None,
+                  "loadgen": summary}
+        log(f"scale: {peak_est} of {connections} connections established"
+            + (f" in {t_all:.1f} s" if t_all else "") + ", "
+            + (f"{result['resident_bytes_per_established_connection']:.0f} resident bytes each"
+               if peak_est else "none established"))
+        return result
+
+    def phase_memif(self, server, round_no):
+        log(f"round {round_no}: {server.name} (sluice-loadgen on the client core)")
+        for proto, obj, conns in self.cells_to_run:
+            if proto != "http":
+                continue
+            r = self.measure_memif(server, obj, conns)
+            r["round"] = round_no
+            self.cells.setdefault((server.name, proto, obj, conns), []).append(r)
+            log(f"  {server.name} http    {obj:7} c={conns:<5} {r['gbit_s']:6.2f} Gb/s {r['req_s']:9.1f} req/s "
+                f"cpu {fmt(r['server_cpu_s_per_gb'], 3)} s/GB, ttfb p50 {fmt(r['ttfb_loadgen_ms']['p50'])} ms")
+        if self.args.scale and self.scale is None:
+            self.scale = self.scale_test(server, self.args.scale)
 
     # a phase: one server, every cell ------------------------------------------------------
     def phase(self, server, round_no):
@@ -866,8 +1064,16 @@ Ciphersuites = {p['suites']}
         self.lab.up()
         self.servers["sluice"] = Sluice(self.lab, self.work, args.store, self.cert, self.key, self.work)
         self.servers["nginx"] = Nginx(self.lab, self.work, args.store, self.cert, self.key, self.work)
+        self.servers["sluice-memif"] = SluiceMemif(self.lab, self.work, args.store, self.cert, self.key, self.work)
         self.hardware_limits()
         self.cells_to_run = self.cell_list()
+        if "sluice" in args.servers and os.path.exists(LOADGEN):
+            if self.servers["sluice-memif"].supported():
+                self.memif = {"available": True, "status": "the data plane accepts driver = memif"}
+            else:
+                self.memif = {"available": False, "status": "n/a: the data plane has no memif port yet ("
+                              + self.servers["sluice-memif"].support_answer + ")"}
+            log(f"sluice on memif: {self.memif['status']}")
         if "sluice" in args.servers and not args.quick:
             self.memory_probe()
         self.started = datetime.datetime.now(datetime.timezone.utc)
@@ -876,6 +1082,8 @@ Ciphersuites = {p['suites']}
             for name in order:
                 if name in args.servers:
                     self.phase(self.servers[name], r)
+            if self.memif["available"]:
+                self.phase_memif(self.servers["sluice-memif"], r)
         self.finished = datetime.datetime.now(datetime.timezone.utc)
 
     def cleanup(self):
@@ -905,6 +1113,9 @@ def summarize_cell(runs):
     s["ttlb_ms_p99"] = median([r["ttlb_ms"]["p99"] for r in runs if r["requests"] > 0])
     s["ttfb_ms_p50"] = percentile(ttfb, 50)
     s["ttfb_ms_p99"] = percentile(ttfb, 99)
+    if runs and "ttfb_loadgen_ms" in runs[0]:  # memif: every request's TTFB, measured by the loadgen
+        s["ttfb_ms_p50"] = median([r["ttfb_loadgen_ms"]["p50"] for r in runs])
+        s["ttfb_ms_p99"] = median([r["ttfb_loadgen_ms"]["p99"] for r in runs])
     s["ttfb_request_ms_p50"] = percentile(ttfb_req, 50)
     s["ttfb_request_ms_p99"] = percentile(ttfb_req, 99)
     s["ttfb_samples"] = len(ttfb)
@@ -952,6 +1163,9 @@ def build_report(bench, args):
     sl_plain = index.get(("sluice", "http", ref_obj, ref_c))
     plain_lcore = ratio(sl_plain and sl_plain["process_gbyte_per_cpu_s"],
                         bench.limits["copy_csum_1448_gbyte_s"] if bench.limits else None)
+    sl_memif = index.get(("sluice-memif", "http", ref_obj, ref_c))
+    plain_lcore_memif = ratio(sl_memif and sl_memif["process_gbyte_per_cpu_s"],
+                              bench.limits["copy_csum_1448_gbyte_s"] if bench.limits else None)
     plain_vals = [p["cpu_per_gb_nginx_over_sluice"] for p in per_cell
                   if p["proto"] == "http" and p["cpu_per_gb_nginx_over_sluice"]]
     na = None if bench.https["sluice"] else f"n/a: {bench.https_reason}"
@@ -968,6 +1182,9 @@ def build_report(bench, args):
         "plain_lcore_sluice_over_limit": plain_lcore,
         "plain_lcore_definition": "sluice plain bytes per second of busy lcore time, over one core's "
                                   "copy + software checksum rate (hwlimit copy_csum_1448)",
+        "sluice_memif_cpu_per_gb": sl_memif and sl_memif["server_cpu_s_per_gb"],
+        "plain_lcore_sluice_memif_over_limit": plain_lcore_memif,
+        "memif_status": bench.memif["status"],
         "plain_cpu_per_gb_nginx_over_sluice_geomean_all_cells": (
             math.exp(sum(math.log(v) for v in plain_vals) / len(plain_vals)) if plain_vals else None),
         "per_cell": per_cell,
@@ -979,6 +1196,8 @@ def build_report(bench, args):
     model = re.search(r"model name\s*: (.*)", open("/proc/cpuinfo").read())
     sluice = dict(bench.servers["sluice"].facts) if "sluice" in bench.servers else {}
     sluice["memory"] = bench.memory
+    sluice["memif"] = bench.memif
+    sluice["scale"] = bench.scale
     sluice.update({"https_available": bench.https["sluice"], "https_status": bench.https_reason,
                    "tls_config_keys": bench.servers["sluice"].tls_keys if "sluice" in bench.servers else None,
                    "range_probe_answer": bench.sluice_range_answer,
@@ -1195,6 +1414,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"), help="results directory")
     ap.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
                     help="profile the server core with perf once per server (default: on, off with --quick)")
+    ap.add_argument("--scale", type=int, default=None,
+                    help="connections for the memif scale test (default 1000000 in a full run; 0: none)")
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (configs, logs)")
     args = ap.parse_args()
     args.rounds = args.rounds or 3
@@ -1204,6 +1425,8 @@ def main():
     args.servers = args.servers.split(",")
     if args.profile is None:
         args.profile = not args.quick
+    if args.scale is None:
+        args.scale = 0 if args.quick else 1000000
     if os.geteuid() != 0:
         print("perf/run: must run as root (namespaces, XDP, hugepages)", file=sys.stderr)
         return 1

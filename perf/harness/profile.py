@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """perf/harness/profile.py: where the server core's cycles go, from a `perf record -g` of it.
 
-   profile.py PERF_DATA [--top N]     prints one JSON object
+   profile.py PERF_DATA [--pids PID,PID...] [--top N]     prints one JSON object
 
+With --pids, only samples of those processes (the server, ksoftirqd of its core) and of the
+idle task (softirq run from idle) are classified; samples of anything else that ran on the core
+(other people's builds on a shared machine) are counted apart as other_processes_percent.
 Every sample is put in the first bucket whose rule matches its call chain (innermost frame
 first), so the buckets add up to 100%:
 
@@ -52,13 +55,21 @@ def classify(frames):
 def main():
     path = sys.argv[1]
     top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 15
-    p = subprocess.run(["perf", "script", "-i", path, "-F", "comm,ip,sym,dso"], capture_output=True, text=True)
-    buckets, symbols, total = collections.Counter(), collections.Counter(), 0
+    pids = None
+    if "--pids" in sys.argv:
+        pids = {int(x) for x in sys.argv[sys.argv.index("--pids") + 1].split(",") if x} | {0}
+    p = subprocess.run(["perf", "script", "-i", path, "-F", "comm,pid,tid,ip,sym,dso"], capture_output=True,
+                       text=True)
+    buckets, symbols, total, foreign = collections.Counter(), collections.Counter(), 0, 0
     frames = []
+    sample_pid = None
 
     def flush():
-        nonlocal total
+        nonlocal total, foreign
         if frames:
+            if pids is not None and sample_pid not in pids:
+                foreign += 1
+                return
             buckets[classify(frames)] += 1
             symbols[f"{frames[0][0]} [{frames[0][1].split('/')[-1]}]"] += 1
             total += 1
@@ -71,6 +82,8 @@ def main():
         if line[0] not in " \t":
             flush()
             frames = []
+            m = re.search(r"\s(-?\d+)/(-?\d+)\s*$", line)
+            sample_pid = int(m.group(1)) if m else None
             continue
         m = re.match(r"\s+[0-9a-f]+\s+(.+?)\s+\((.*)\)\s*$", line)
         if m:
@@ -78,6 +91,7 @@ def main():
             frames.append((sym, m.group(2)))
     flush()
     out = {"samples": total,
+           "other_processes_percent": round(100.0 * foreign / (total + foreign), 1) if total + foreign else 0.0,
            "buckets_percent": {k: round(100.0 * v / total, 1) for k, v in buckets.most_common()} if total else {},
            "top_symbols_percent": {k: round(100.0 * v / total, 1) for k, v in symbols.most_common(top)} if total else {}}
     print(json.dumps(out, indent=1))
