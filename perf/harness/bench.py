@@ -215,6 +215,49 @@ def diff(a, b):
     return b - a
 
 
+def sort_free_hugepages(hugedir="/dev/hugepages", spare=32):
+    """Puts the machine's free 2 MiB hugepages back on the kernel's free list in ascending physical
+    order, so that the next DPDK process gets physically adjacent pages: the data plane's af_xdp
+    packet pool must be one IOVA-contiguous chunk (DPDK 22.11 runs in IOVA-PA mode here), and
+    pages that other DPDK processes allocated and freed leave the free list shuffled. Takes the
+    free pages but `spare` for a moment (one file per page, unlinked at once so that the pages go
+    back even if this process dies; a shared hugetlbfs mapping reserves its page at mmap time, so
+    a page someone else took meanwhile is an error here, never a SIGBUS), reads each page's frame
+    number from /proc/self/pagemap, then unmaps them highest first (the free list is last in,
+    first out). Returns the number of pages sorted. The real fix is in the data plane:
+    --iova-mode=va makes any pool one chunk."""
+    import mmap
+    page = 2 * 1024 * 1024
+    free = int(re.search(r"HugePages_Free:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+    held = []
+    pagemap = os.open("/proc/self/pagemap", os.O_RDONLY)
+    try:
+        for i in range(max(0, free - spare)):
+            path = os.path.join(hugedir, f"sluice-perf-sort.{os.getpid()}.{i}")
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+            try:
+                os.ftruncate(fd, page)
+                m = mmap.mmap(fd, page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+            except (OSError, ValueError):
+                break
+            finally:
+                os.close(fd)
+                os.unlink(path)
+            m[0] = 1  # fault the page in (reserved at mmap: cannot fail now)
+            entry = struct.unpack("Q", os.pread(pagemap, 8, (ctypes_addr(m) // 4096) * 8))[0]
+            held.append((entry & ((1 << 55) - 1), i, m))
+    finally:
+        os.close(pagemap)
+        for _, _, m in sorted(held, key=lambda h: (h[0], h[1]), reverse=True):
+            m.close()
+    return len(held)
+
+
+def ctypes_addr(m):
+    import ctypes
+    return ctypes.addressof(ctypes.c_char.from_buffer(m))
+
+
 # --- servers -----------------------------------------------------------------------------------
 
 class Server:
@@ -301,8 +344,10 @@ dataplane = {{
             # The packet pool came out of hugepages that are not contiguous (other DPDK
             # processes hold some): af_xdp cannot use it. Pages come and go; try again. Not
             # falling back to hugepages = false: that mode stalls under load (perf/README.md).
-            log(f"the data plane's packet pool spans several hugepage chunks (attempt {attempt}); retrying in 10 s")
-            time.sleep(10)
+            n = sort_free_hugepages()
+            log(f"the data plane's packet pool spans several hugepage chunks (attempt {attempt}): "
+                f"{n} free hugepages put back in physical order; retrying")
+            time.sleep(1 if attempt < 3 else 10)
         if self.proc is None:
             tail = open(self.log_path).read()[-2000:]
             raise Abort(f"the data plane did not start (log {self.log_path}):\n{tail}")
