@@ -264,8 +264,9 @@ class Server:
     name = "?"
     proc = None
 
-    def cleanup_stale(self, state):
-        pass
+    def pids(self):
+        """The server's processes (thread groups), for the profile's filter."""
+        return [self.proc.pid]
 
 
 class Sluice(Server):
@@ -458,7 +459,8 @@ class SluiceMemif(Sluice):
         with open(self.config_path, "w") as f:
             f.write(self.config_text(16384))
         rc, out, err = run([DATAPLANE, "--check-config", self.config_path], check=False)
-        self.support_answer = (out + err).strip().splitlines()[-1] if (out + err).strip() else ""
+        last = (out + err).strip().splitlines()[-1] if (out + err).strip() else ""
+        self.support_answer = last.split(" error: ", 1)[-1]
         return rc == 0
 
     def start(self, max_connections):
@@ -588,6 +590,9 @@ http {{
                 self.proc.wait()
         self.proc = None
         self.worker_pid = None
+
+    def pids(self):
+        return [self.proc.pid, self.worker_pid]
 
     def snapshot(self):
         return {"worker": task_times(f"/proc/{self.worker_pid}"), "master": task_times(f"/proc/{self.proc.pid}")}
@@ -908,7 +913,7 @@ Ciphersuites = {p['suites']}
         if rc != 0:
             log(f"perf record failed: {err.strip()[:200]}")
             return None
-        pids = [server.proc.pid] + ([self.ksoftirqd] if self.ksoftirqd else [])
+        pids = server.pids() + ([self.ksoftirqd] if self.ksoftirqd else [])
         rc, out, err = run(["/usr/bin/python3", os.path.join(HARNESS, "profile.py"), data,
                             "--pids", ",".join(map(str, pids))], check=False)
         if rc != 0:
