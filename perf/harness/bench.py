@@ -1357,6 +1357,24 @@ def print_table(report):
           f"copy+checksum, TLS {fmt(rt['tls_lcore_sluice_over_limit'], 3)} of AES-128-GCM")
 
 
+def markdown_table(report):
+    """The summary table in Markdown (perf/README.md carries one): `bench.py --table FILE.json`."""
+    lines = ["| server | proto | object | conns | Gb/s (min–max) | req/s | TTFB p50 / p99 ms | "
+             "TTLB p50 / p99 ms | server CPU s/GB (min–max) | server core s/GB | thread wait s |",
+             "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for c in report["cells"]:
+        s = c["summary"]
+        g = s["gbit_s_range"] or [None, None]
+        p = s["server_cpu_s_per_gb_range"] or [None, None]
+        lines.append(f"| {c['server']} | {c['proto']} | {c['object']} | {c['connections']} | "
+                     f"{fmt(s['gbit_s'])} ({fmt(g[0])}–{fmt(g[1])}) | {fmt(s['req_s'], 0)} | "
+                     f"{fmt(s['ttfb_ms_p50'], 1)} / {fmt(s['ttfb_ms_p99'], 0)} | "
+                     f"{fmt(s['ttlb_ms_p50'], 1)} / {fmt(s['ttlb_ms_p99'], 0)} | "
+                     f"{fmt(s['server_cpu_s_per_gb'], 2)} ({fmt(p[0], 2)}–{fmt(p[1], 2)}) | "
+                     f"{fmt(s['server_core_s_per_gb'], 2)} | {fmt(s['server_thread_wait_s'], 1)} |")
+    return "\n".join(lines)
+
+
 def quick_line(report):
     rt = report["ratios"]
 
@@ -1467,7 +1485,11 @@ def main():
     ap.add_argument("--scale", type=int, default=None,
                     help="connections for the memif scale test (default 1000000 in a full run; 0: none)")
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (configs, logs)")
+    ap.add_argument("--table", metavar="JSON", help="print the Markdown table of an earlier results file and exit")
     args = ap.parse_args()
+    if args.table:
+        print(markdown_table(json.load(open(args.table))))
+        return 0
     args.rounds = args.rounds or 3
     args.duration = args.duration or (5 if args.quick else 10)
     args.connections = ([int(x) for x in args.connections.split(",")] if args.connections else
