@@ -417,16 +417,29 @@ int worker_main(void *arg)
 		if (unlikely(w->mailbox.posted != w->mailbox.applied))
 			worker_apply_command(w);
 		http_server_poll(w->http, ns);
-		n = rte_eth_rx_burst(w->port_id, w->queue_id, rx, WORKER_RX_BURST);
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = rx[i];
+		/* Drain the RX ring (up to WORKER_RX_DRAIN_BURSTS full bursts): one iteration may send
+		 * hundreds of segments, and the ACKs, requests and SYNs they provoke must not overflow
+		 * the ring while the lcore sends (perf/results/experiments: kernel drops at the XDP
+		 * redirect fell from 272k to 0 and the p99 TTFB from 1 s to 20 ms). */
+		n = 0;
+		for (uint32_t b = 0; b < WORKER_RX_DRAIN_BURSTS; b++) {
+			uint16_t got = rte_eth_rx_burst(w->port_id, w->queue_id, rx, WORKER_RX_BURST);
 
-			if (unlikely(m->nb_segs != 1)) {
-				COUNTER_INC(&ns->counters, rx_drop_runt);
-				rte_pktmbuf_free(m);
-				continue;
+			for (uint16_t i = 0; i < got; i++) {
+				struct rte_mbuf *m = rx[i];
+
+				if (unlikely(m->nb_segs != 1)) {
+					COUNTER_INC(&ns->counters, rx_drop_runt);
+					rte_pktmbuf_free(m);
+					continue;
+				}
+				net_input(ns, m, rte_pktmbuf_mtod(m, uint8_t *), m->data_len);
 			}
-			net_input(ns, m, rte_pktmbuf_mtod(m, uint8_t *), m->data_len);
+			n = (uint16_t)(n + got);
+			if (got < WORKER_RX_BURST)
+				break;
+			if (w->tx_count >= WORKER_TX_PENDING / 2)
+				worker_flush(w); /* replies to what came in keep room for the next burst */
 		}
 		busy = n || w->tx_count;
 		if (w->tls && tls_app_poll(w->tls, ns)) /* + ticket key ring quiescent state */

@@ -29,6 +29,7 @@ struct http_server;
 struct tls_app;
 
 #define WORKER_RX_BURST 32
+#define WORKER_RX_DRAIN_BURSTS 16 /* full RX bursts taken per loop iteration at most */
 #define WORKER_TX_PENDING 512
 #define WORKER_SEGMENTS_MAX 64  /* mbufs of one TCP burst: TSO chain or software segments */
 
