@@ -54,7 +54,13 @@
  *     move only on success. The retry seals the same records into identical bytes. (A
  *     KeyUpdate may have moved the session's expanded write key on to the newer epoch first:
  *     that is a cache, the bytes are the same.)
- *   - the file shrank (-EIO from the map: its broken flag): TCP resets this connection.
+ *   - the file shrank (-EIO from the map: its broken flag), or it shrinks while the AEAD
+ *     engine reads it: the sealing part of each call runs under store_guard_call (one
+ *     sigsetjmp per call), so a SIGBUS ends the call with -EFAULT instead of the process.
+ *     The file of the last piece mapped is the one that faulted; it is marked broken once
+ *     fstat confirms it shrank (rare path: a SIGBUS on a file of the right size, a disk error,
+ *     resets the connection without condemning the file), store_sigbus_caught and
+ *     store_file_broken_resets count it, and -EIO makes TCP reset only this connection.
  */
 #include "tls_app.h"
 
@@ -65,6 +71,8 @@
 
 #include "compiler.h"
 #include "net/stack.h"
+#include "store/store_guard.h"
+#include "store/store_resident.h"
 #include "tls_record.h"
 #include "tls_session.h"
 #include "tls_stream.h"
@@ -1019,6 +1027,7 @@ static void tls_app_released(struct net_stack *ns, struct tcp_conn *c, enum tcp_
 struct tls_app_source {
 	struct net_stack *ns;
 	struct tcp_conn *c;
+	const struct store_file *file; /* of the last file piece mapped: the one a SIGBUS hit */
 };
 
 /* The HTTP session's plaintext, in place: a response-head buffer or the mapped file. Bytes
@@ -1033,8 +1042,40 @@ static ssize_t tls_app_map(void *context, uint64_t offset, size_t length, const 
 		return rc;
 	if (unlikely(!found.len))
 		return -EIO;
+	if (found.file)
+		source->file = found.file;
 	*piece = found.bytes;
 	return (ssize_t)SLUICE_MIN((size_t)found.len, length);
+}
+
+/* The sealing part of a produce call, run under the SIGBUS guard (store_guard_call). */
+struct tls_app_seal {
+	struct tls_session *session;
+	struct tls_aead_worker *aead;
+	uint64_t offset;
+	size_t length;
+	const struct tls_record_source *source;
+	const struct iovec *out;
+	unsigned out_count;
+};
+
+static int tls_app_seal(void *context)
+{
+	const struct tls_app_seal *seal = context;
+
+	return tls_session_produce(seal->session, seal->aead, seal->offset, seal->length, seal->source, seal->out,
+				   seal->out_count);
+}
+
+/* Rare path: the mapping raised SIGBUS while a record was sealed from it. */
+static int tls_app_sigbus(struct net_stack *ns, const struct tls_app_source *source)
+{
+	COUNTER_INC(&ns->counters, store_sigbus_caught);
+	if (source->file && store_file_shrunk(source->file)) {
+		store_file_mark_broken((struct store_file *)source->file); /* only its atomic flag changes */
+		COUNTER_INC(&ns->counters, store_file_broken_resets);
+	}
+	return -EIO; /* TCP resets this connection only */
 }
 
 /* Copies `length` bytes from src into the list at the cursor. */
@@ -1078,8 +1119,9 @@ static int tls_app_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t of
 	struct tls_iov_cursor cursor;
 	struct tls_session *session;
 	struct tls_app_spill *spill;
-	struct tls_app_source context = {ns, c};
+	struct tls_app_source context = {ns, c, NULL};
 	struct tls_record_source source = {.map = tls_app_map, .context = &context};
+	struct tls_app_seal seal;
 	struct iovec rest[TLS_APP_PRODUCE_IOV_MAX + 1];
 	unsigned rest_count = 0;
 	uint64_t extend = 0, produced_before, sealed_bytes, spilled = 0;
@@ -1138,8 +1180,11 @@ static int tls_app_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t of
 			}
 		}
 	}
-	rc = tls_session_produce(session, app->aead, offset, (size_t)(end - offset + extend), &source, rest,
-				 rest_count);
+	seal = (struct tls_app_seal){session, app->aead, offset, (size_t)(end - offset + extend), &source, rest,
+				     rest_count};
+	rc = store_guard_call(tls_app_seal, &seal);
+	if (unlikely(rc == -EFAULT))
+		return tls_app_sigbus(ns, &context);
 	if (rc < 0)
 		return rc; /* nothing changed: -ENOBUFS is retried with the same bytes */
 	tls_app_count_records(ns, session, offset, end + extend, produced_before);

@@ -15,7 +15,8 @@
  * ClientHello; a client that stops mid-handshake; records in one-byte segments; pipelined
  * requests beyond HTTP's buffer; per-connection memory; the segment store under HTTPS: a
  * download parked on a page-in, bytes evicted after they were queued (first transmissions
- * and a retransmission wait for the page-in: -ENOBUFS, no reset, records sealed once).
+ * and a retransmission wait for the page-in: -ENOBUFS, no reset, records sealed once), and a
+ * file truncated under a download (the SIGBUS while sealing resets only that connection).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "http/http_server.h"
 #include "net_harness.h"
 #include "store/catalog.h"
+#include "store/store_guard.h"
 #include "store/store_pagein.h"
 #include "store/store_resident.h"
 #include "test_main.h"
@@ -66,6 +68,52 @@ static void write_file(const char *path, const uint8_t *bytes, size_t length)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(fwrite(bytes, 1, length, f), length);
 	fclose(f);
+}
+
+/* A store of its own for a test that truncates files: /v/cut.mp4 and /v/keep.mp4, both with
+ * big_file's bytes. */
+struct private_store {
+	char dir[64];
+	struct store_catalog *catalog;
+};
+
+static const char *const private_store_files[] = {"v/cut.mp4", "v/keep.mp4", "catalog.json", "v", NULL};
+
+static void private_store_path(const struct private_store *ps, unsigned i, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", ps->dir, private_store_files[i]);
+}
+
+static void private_store_create(struct private_store *ps)
+{
+	char path[256], catalog_path[256], err[256] = "";
+
+	snprintf(ps->dir, sizeof(ps->dir), "/tmp/sluice-tls-cut-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(ps->dir));
+	private_store_path(ps, 3, path, sizeof(path));
+	mkdir(path, 0755);
+	for (unsigned i = 0; i < 2; i++) {
+		private_store_path(ps, i, path, sizeof(path));
+		write_file(path, big_file, BIG_FILE_SIZE);
+	}
+	private_store_path(ps, 2, catalog_path, sizeof(catalog_path));
+	CU_ASSERT_EQUAL_FATAL(store_catalog_build(ps->dir, catalog_path, 1, err, sizeof(err)), 2);
+	ps->catalog = store_catalog_load(ps->dir, catalog_path, err, sizeof(err));
+	TEST_CHECK(ps->catalog != NULL, "private catalog: %s", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps->catalog);
+}
+
+static void private_store_free(struct private_store *ps)
+{
+	char path[256];
+
+	store_catalog_free(ps->catalog);
+	for (unsigned i = 0; private_store_files[i]; i++) {
+		private_store_path(ps, i, path, sizeof(path));
+		if (unlink(path))
+			rmdir(path);
+	}
+	rmdir(ps->dir);
 }
 
 static void setup_once(void)
@@ -118,6 +166,7 @@ struct stack_options {
 	bool produce_iov;             /* the pieces in one stream_produce_iov */
 	bool tso;                     /* TCP sends bursts of up to ~64 KB (TSO or worker.c's segmentation) */
 	uint32_t handshake_timeout_us; /* 0: 5 s */
+	const struct store_catalog *catalog; /* NULL: the shared one */
 	bool pagein;                  /* a page-in queue, served by pump_once unless held */
 };
 
@@ -143,7 +192,7 @@ static void stack_start(const struct stack_options *o)
 		.handshake_timeout_us = o->handshake_timeout_us ? o->handshake_timeout_us : 5000000,
 	};
 
-	http = http_server_create(&hs, catalog);
+	http = http_server_create(&hs, o->catalog ? o->catalog : catalog);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(http);
 	pagein_hold = false;
 	if (o->pagein) {
@@ -1013,6 +1062,75 @@ static void test_pagein_over_https(void)
 	}
 }
 
+static void test_truncated_over_https(void)
+{
+	static const struct {
+		const char *description;
+		int version;
+		int engine;
+		uint32_t produce_piece;
+		bool iov, tso;
+	} cases[] = {
+		{"TLS 1.3, ipsec-mb", TLS1_3_VERSION, 0, 0, false, false},
+		{"TLS 1.3, openssl, bursts in 1448-byte buffers", TLS1_3_VERSION, 1, 1448, true, true},
+		{"TLS 1.2, ipsec-mb, bursts in 2 KiB mbufs", TLS1_2_VERSION, 0, 2048, false, true},
+	};
+
+	CU_ASSERT_FATAL(store_guard_install() == 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct private_store ps;
+		struct stack_options so = {.engine = cases[i].engine, .produce_piece = cases[i].produce_piece,
+					   .produce_iov = cases[i].iov, .tso = cases[i].tso};
+		struct client_options co = {.min_version = cases[i].version, .max_version = cases[i].version};
+		struct client *victim, *other;
+		uint64_t faults = store_guard_faults();
+		char path[256];
+
+		private_store_create(&ps);
+		so.catalog = ps.catalog;
+		stack_start(&so);
+		victim = client_new(42100, &co);
+		other = client_new(42101, &co);
+		TEST_CHECK(pump_until(victim, handshake_done, 50) && pump_until(other, handshake_done, 50),
+			   "%s: both handshakes", cases[i].description);
+		pump(3);
+		client_write(victim, "GET /v/cut.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		client_write(other, "GET /v/keep.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(victim, some_plaintext, 50) && victim->plain_length < 60000,
+			   "%s: the download is under way (%zu bytes)", cases[i].description, victim->plain_length);
+		/* Cut to 96 KiB under the mapping; the residency bits (none: no page-in queue) do not
+		 * know: sealing the bytes beyond raises SIGBUS inside the AEAD engine. */
+		private_store_path(&ps, 0, path, sizeof(path));
+		CU_ASSERT_FATAL(truncate(path, 96 << 10) == 0);
+		TEST_CHECK(pump_until(other, one_response, 3000) && response_is_file(other, big_file, BIG_FILE_SIZE),
+			   "%s: the other download is byte-exact", cases[i].description);
+		TEST_CHECK(victim->rst, "%s: the truncated download is reset", cases[i].description);
+		TEST_CHECK(!other->rst && !other->fin && other->read_error == 0 && server_conn(other) != NULL,
+			   "%s: the other connection goes on", cases[i].description);
+		TEST_CHECK(COUNTER_GET(&h.ns.counters, store_sigbus_caught) == 1 &&
+				   COUNTER_GET(&h.ns.counters, store_file_broken_resets) == 1 &&
+				   COUNTER_GET(&h.ns.counters, tcp_payload_source_failed) == 1 &&
+				   store_guard_faults() == faults + 1,
+			   "%s: counted: SIGBUS %llu, broken-file resets %llu, source failures %llu", cases[i].description,
+			   (unsigned long long)COUNTER_GET(&h.ns.counters, store_sigbus_caught),
+			   (unsigned long long)COUNTER_GET(&h.ns.counters, store_file_broken_resets),
+			   (unsigned long long)COUNTER_GET(&h.ns.counters, tcp_payload_source_failed));
+		TEST_CHECK(store_file_broken(store_catalog_lookup(ps.catalog, "/v/cut.mp4", 10)) &&
+				   !store_file_broken(store_catalog_lookup(ps.catalog, "/v/keep.mp4", 11)),
+			   "%s: the cut file is marked broken, the other not", cases[i].description);
+		client_write(other, "GET /v/cut.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(other, one_response, 200) && !memcmp(other->plain, "HTTP/1.1 503", 12),
+			   "%s: the cut file is refused from now on", cases[i].description);
+		other->plain_length = 0;
+		client_write(other, "GET /v/keep.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(other, one_response, 3000) && response_is_file(other, big_file, BIG_FILE_SIZE),
+			   "%s: and the other file serves on", cases[i].description);
+		clients_free();
+		stack_stop();
+		private_store_free(&ps);
+	}
+}
+
 static void cleanup_once(void)
 {
 	char path[256];
@@ -1052,6 +1170,7 @@ void test_register(void)
 		{"pipelined requests beyond HTTP's buffer", test_pipelined_beyond_http_buffer},
 		{"memory per connection", test_memory_per_connection},
 		{"HTTPS waits for page-ins: parked, evicted, retransmitted", test_pagein_over_https},
+		{"a file truncated under an HTTPS download resets only that connection", test_truncated_over_https},
 		{"cleanup", cleanup_once},
 		{NULL, NULL},
 	};
