@@ -1458,7 +1458,7 @@ int http_session_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t offs
 	return 0;
 }
 
-const uint8_t *http_session_map(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t *len)
+int http_session_map(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, struct http_session_piece *piece)
 {
 	struct http_server *srv = http_server_of(ns, c);
 	struct http_session *s = http_session_of(c);
@@ -1466,32 +1466,38 @@ const uint8_t *http_session_map(struct net_stack *ns, struct tcp_conn *c, uint64
 	const struct http_send_item *it;
 	uint64_t within, left;
 
-	*len = 0;
+	memset(piece, 0, sizeof(*piece));
 	if (!i)
-		return NULL;
+		return -EINVAL; /* the transport asked beyond what was queued: a bug, reset */
 	it = http_item(srv, i);
 	within = offset - it->stream_start;
 	left = it->len - within;
 	if (it->kind == HTTP_ITEM_BYTES) {
-		*len = (uint32_t)left;
-		return http_slot_bytes(srv, it->buffer) + it->buffer_offset + within;
+		piece->bytes = http_slot_bytes(srv, it->buffer) + it->buffer_offset + within;
+		piece->len = (uint32_t)left;
+		return 0;
 	}
 	{
 		const struct store_file *f = it->file.file;
 		uint64_t at = it->file.offset + within, end = at + SLUICE_MIN(left, (uint64_t)UINT32_MAX);
 
-		if (store_file_broken(f))
-			return NULL;
+		if (unlikely(store_file_broken(f))) {
+			COUNTER_INC(&ns->counters, store_file_broken_resets);
+			return -EIO;
+		}
 		if (srv->pagein) {
 			end = store_resident_extent(f, at, end);
-			if (end == at) {
+			if (unlikely(end == at)) {
+				/* Evicted since it was queued (or sent): not on this lcore's time. */
 				COUNTER_INC(&ns->counters, store_not_resident_retries);
 				http_request_pagein(ns, c, f, at, it->file.offset + it->len);
-				return NULL;
+				return -ENOBUFS;
 			}
 		}
-		*len = (uint32_t)(end - at);
-		return f->map + at;
+		piece->bytes = f->map + at;
+		piece->len = (uint32_t)(end - at);
+		piece->file = f;
+		return 0;
 	}
 }
 

@@ -21,7 +21,8 @@
  * "not yet" (-ENOBUFS from stream_produce, which TCP treats like a full TX path and retries)
  * and asks for a page-in, rather than fault on the lcore. A file that shrank underneath fails
  * only the responses that read it (connection reset), by the store's broken flag or by the
- * SIGBUS guard around every copy (store_guard.h).
+ * SIGBUS guard around every copy (store_guard.h). The same holds over TLS, which reads the
+ * plaintext in place (http_session_map) under the same guard.
  *
  * Per-connection state (struct http_session) lives in the connection slot after the TCP part;
  * request buffers, response slots and send items come from per-lcore pools sized at start,
@@ -157,14 +158,20 @@ void http_session_released(struct net_stack *ns, struct tcp_conn *c, enum tcp_cl
  * page-in is under way: try again later, as for a full TX path); -EIO when the file shrank
  * (reset the connection). Copies from files are guarded against SIGBUS. */
 int http_session_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t len, uint8_t *dst);
-/* Zero copy: a pointer to the plaintext at offset and how many bytes follow contiguously
- * (*len), or NULL when offset is not queued — or, since the store tracks residency, when the
- * bytes at offset are not resident any more (a page-in was requested; try again later, the
- * transport's send_extend is called when it completes) or their file shrank. *len stops at
- * the first chunk that is not resident. Valid until the bytes are acknowledged. Reading
- * through the pointer is not guarded against SIGBUS: a transport that can should copy with
- * store_guard_copy (store/store_guard.h). */
-const uint8_t *http_session_map(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, uint32_t *len);
+/* Zero copy (the TLS transport seals from it): where the plaintext at offset is. */
+struct http_session_piece {
+	const uint8_t *bytes;
+	uint32_t len;                  /* bytes that follow contiguously (stops at a chunk not resident) */
+	const struct store_file *file; /* the store file they are mapped from; NULL: head bytes */
+};
+/* Fills *piece and returns 0; or -ENOBUFS when the bytes at offset are not resident any more
+ * (evicted since they were queued: a page-in was requested, try again later as for a full TX
+ * path; the transport's send_extend is called when it completes); -EIO when their file shrank
+ * (counted in store_file_broken_resets: reset the connection); -EINVAL when offset is not
+ * queued. Valid until the bytes are acknowledged. Reading through the pointer is not guarded
+ * against SIGBUS: the reader runs under store_guard_call (store/store_guard.h) and, on a
+ * fault, marks piece->file broken (tls_app.c). */
+int http_session_map(struct net_stack *ns, struct tcp_conn *c, uint64_t offset, struct http_session_piece *piece);
 
 /* Once per publish period on the lcore: refreshes the cached Date header and the wall clock
  * the access log uses (vDSO, no system call). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * store_guard.c: the SIGBUS guard around copies from store mappings (see store_guard.h).
+ * store_guard.c: the SIGBUS guard around copies from, and code reading, store mappings (see
+ * store_guard.h).
  */
 #include "store_guard.h"
 
@@ -9,7 +10,8 @@
 #include <signal.h>
 #include <string.h>
 
-/* The jump target of the copy in progress on this thread, NULL outside one. */
+/* The jump target of the innermost guarded copy or call in progress on this thread, NULL
+ * outside one. */
 static __thread sigjmp_buf *volatile store_guard_target;
 static uint64_t store_guard_fault_count;
 
@@ -43,22 +45,47 @@ int store_guard_install(void)
 	return 0;
 }
 
-/* Kept out of line and simple: nothing in this frame lives across the longjmp but the
- * return value. */
-__attribute__((noinline)) int store_guard_copy(void *dst, const void *src, size_t len)
+/* Kept out of line and simple: nothing in this frame lives across the longjmp but the return
+ * value and `outer`, which is not modified after sigsetjmp. */
+__attribute__((noinline)) int store_guard_call(int (*fn)(void *arg), void *arg)
 {
+	sigjmp_buf *outer = store_guard_target;
 	sigjmp_buf env;
+	int rc;
 
 	if (sigsetjmp(env, 0)) {
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		store_guard_target = outer;
 		return -EFAULT;
 	}
 	store_guard_target = &env;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	memcpy(dst, src, len);
+	rc = fn(arg);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	store_guard_target = NULL;
+	store_guard_target = outer;
+	return rc;
+}
+
+struct store_guard_copy_args {
+	void *dst;
+	const void *src;
+	size_t len;
+};
+
+static int store_guard_memcpy(void *arg)
+{
+	const struct store_guard_copy_args *copy = arg;
+
+	memcpy(copy->dst, copy->src, copy->len);
 	return 0;
+}
+
+/* A guarded call of memcpy: one indirect call (about a nanosecond) more than inlining it. */
+int store_guard_copy(void *dst, const void *src, size_t len)
+{
+	struct store_guard_copy_args copy = {dst, src, len};
+
+	return store_guard_call(store_guard_memcpy, &copy);
 }
 
 uint64_t store_guard_faults(void)

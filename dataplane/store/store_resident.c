@@ -21,6 +21,13 @@ bool store_file_mark_broken(struct store_file *f)
 	return __atomic_exchange_n(&f->broken, 1, __ATOMIC_RELAXED) == 0;
 }
 
+bool store_file_shrunk(const struct store_file *f)
+{
+	struct stat st;
+
+	return f->fd >= 0 && fstat(f->fd, &st) == 0 && (uint64_t)st.st_size < f->size;
+}
+
 static void store_bits_set(struct store_file *f, uint64_t first, uint64_t last, bool resident)
 {
 	while (first < last) {

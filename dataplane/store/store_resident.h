@@ -41,7 +41,8 @@
  * Concurrency: bits change with atomic OR/AND (sweep and helpers are different threads);
  * lcores load words relaxed. A race between the sweep and a helper can clear a bit the helper
  * just set; the next page-in request for it is then fast (the pages are there) and sets it
- * again. Nothing here allocates; every function but store_resident_sweep* is safe on an lcore.
+ * again. Nothing here allocates; every function but store_resident_sweep* is safe on an lcore
+ * (store_file_shrunk makes a system call: not for the per-packet path).
  */
 #ifndef SLUICE_STORE_RESIDENT_H
 #define SLUICE_STORE_RESIDENT_H
@@ -99,6 +100,12 @@ static inline bool store_file_broken(const struct store_file *f)
 /* Any thread: marks the file broken (shorter than the catalog says). Returns true for the
  * caller that set it first. */
 bool store_file_mark_broken(struct store_file *f);
+
+/* Any thread, one system call (fstat, about 0.4 us): whether the file on disk is now shorter
+ * than the catalog says, as the sweep checks it. For rare paths that must tell a truncated
+ * file from another cause before marking it broken (a SIGBUS in code that read the mapping
+ * itself, tls_app.c); false when the size cannot be read. */
+bool store_file_shrunk(const struct store_file *f);
 
 /* Helpers and sweep: set (or clear) the bits of every chunk wholly inside [offset, end), the
  * last chunk of the file counting as whole when end is the file size. */

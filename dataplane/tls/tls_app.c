@@ -43,6 +43,24 @@
  * call for that connection copies from: every record is sealed once, and the copy is of at
  * most one record tail per call, hot in cache. Retransmissions that miss the spill are
  * produced by the record layer alone (counter mode, or the whole record for a tag).
+ *
+ * When the source fails. The plaintext is read in place from the store's mapping
+ * (http_session_map), so a produce call can fail half-way through a burst:
+ *   - the bytes were evicted since HTTP queued them (-ENOBUFS: HTTP asked for a page-in).
+ *     TCP retries the same bytes later, as after a full TX path, so a failed call leaves no
+ *     trace: the stream's produced_wire moves only on success, the record tail sealed ahead
+ *     goes into the lcore's spare spill buffer, which replaces the entry's buffer only on
+ *     success (the entry, which this call may have copied from, stays intact), and counters
+ *     move only on success. The retry seals the same records into identical bytes. (A
+ *     KeyUpdate may have moved the session's expanded write key on to the newer epoch first:
+ *     that is a cache, the bytes are the same.)
+ *   - the file shrank (-EIO from the map: its broken flag), or it shrinks while the AEAD
+ *     engine reads it: the sealing part of each call runs under store_guard_call (one
+ *     sigsetjmp per call), so a SIGBUS ends the call with -EFAULT instead of the process.
+ *     The file of the last piece mapped is the one that faulted; it is marked broken once
+ *     fstat confirms it shrank (rare path: a SIGBUS on a file of the right size, a disk error,
+ *     resets the connection without condemning the file), store_sigbus_caught and
+ *     store_file_broken_resets count it, and -EIO makes TCP reset only this connection.
  */
 #include "tls_app.h"
 
@@ -53,6 +71,8 @@
 
 #include "compiler.h"
 #include "net/stack.h"
+#include "store/store_guard.h"
+#include "store/store_resident.h"
 #include "tls_record.h"
 #include "tls_session.h"
 #include "tls_stream.h"
@@ -111,12 +131,18 @@ struct tls_app_rx {
 	uint32_t reserved;
 };
 
+/* Bytes of a spill buffer: >= any record we seal, whole cache lines. */
+#define TLS_APP_SPILL_BYTES 16704
+_Static_assert(TLS_APP_SPILL_BYTES >= TLS_RECORD_HEADER_LENGTH + TLS13_CIPHERTEXT_MAX &&
+		       TLS_APP_SPILL_BYTES % SLUICE_CACHE_LINE == 0,
+	       "a spill buffer holds any record tail");
+
 /* Wire bytes sealed ahead of TCP's request: the tail of one record. */
 struct tls_app_spill {
 	uint32_t session;          /* index + 1 of the owner, 0 = empty */
 	uint32_t length;
 	uint64_t wire_offset;      /* of bytes[0] */
-	uint8_t bytes[TLS_RECORD_HEADER_LENGTH + TLS13_CIPHERTEXT_MAX] sluice_cache_aligned; /* >= any record */
+	uint8_t *bytes;            /* one of the lcore's spill buffers (TLS_APP_SPILL_BYTES) */
 };
 
 /* A free list of indices 1..count over a separate array (so that reserving touches nothing). */
@@ -143,8 +169,10 @@ struct tls_app {
 	struct tls_app_pool slot_pool;
 	struct tls_app_handshake *slots;
 	size_t slots_bytes;
-	struct tls_app_spill *spill;
-	size_t spill_bytes;
+	struct tls_app_spill spill[TLS_APP_SPILL_ENTRIES];
+	uint8_t *spill_spare;      /* the buffer no entry holds: a call seals ahead into it */
+	uint8_t *spill_buffers;    /* TLS_APP_SPILL_ENTRIES + 1 buffers */
+	size_t spill_buffers_bytes;
 	uint8_t plaintext[TLS13_CIPHERTEXT_MAX] sluice_cache_aligned; /* one opened record */
 };
 
@@ -224,17 +252,20 @@ struct tls_app *tls_app_create(const struct tls_app_settings *settings)
 	app->sessions_bytes = (size_t)settings->sessions * sizeof(struct tls_session);
 	app->rx_bytes_size = (size_t)settings->receive_buffers * TLS_APP_RECEIVE_BUFFER;
 	app->slots_bytes = (size_t)settings->max_handshakes * 2 * sizeof(struct tls_app_handshake);
-	app->spill_bytes = TLS_APP_SPILL_ENTRIES * sizeof(struct tls_app_spill);
+	app->spill_buffers_bytes = (TLS_APP_SPILL_ENTRIES + 1) * (size_t)TLS_APP_SPILL_BYTES;
 	app->sessions = tls_app_reserve(app->sessions_bytes);
 	app->rx_bytes = tls_app_reserve(app->rx_bytes_size);
 	app->slots = tls_app_reserve(app->slots_bytes);
-	app->spill = tls_app_reserve(app->spill_bytes);
+	app->spill_buffers = tls_app_reserve(app->spill_buffers_bytes);
 	app->rx = calloc(settings->receive_buffers ? settings->receive_buffers : 1, sizeof(*app->rx));
-	if (!app->sessions || !app->rx_bytes || !app->slots || !app->spill || !app->rx ||
+	if (!app->sessions || !app->rx_bytes || !app->slots || !app->spill_buffers || !app->rx ||
 	    tls_app_pool_init(&app->session_pool, settings->sessions) ||
 	    tls_app_pool_init(&app->rx_pool, settings->receive_buffers) ||
 	    tls_app_pool_init(&app->slot_pool, settings->max_handshakes * 2))
 		goto fail;
+	for (unsigned i = 0; i < TLS_APP_SPILL_ENTRIES; i++)
+		app->spill[i].bytes = app->spill_buffers + (size_t)i * TLS_APP_SPILL_BYTES;
+	app->spill_spare = app->spill_buffers + (size_t)TLS_APP_SPILL_ENTRIES * TLS_APP_SPILL_BYTES;
 	return app;
 fail:
 	tls_app_destroy(app);
@@ -252,9 +283,9 @@ void tls_app_destroy(struct tls_app *app)
 	tls_app_unreserve(app->sessions, app->sessions_bytes);
 	tls_app_unreserve(app->rx_bytes, app->rx_bytes_size);
 	tls_app_unreserve(app->slots, app->slots_bytes);
-	if (app->spill)
-		tls_aead_wipe(app->spill, app->spill_bytes);
-	tls_app_unreserve(app->spill, app->spill_bytes);
+	if (app->spill_buffers)
+		tls_aead_wipe(app->spill_buffers, app->spill_buffers_bytes);
+	tls_app_unreserve(app->spill_buffers, app->spill_buffers_bytes);
 	free(app->rx);
 	free(app->session_pool.next);
 	free(app->rx_pool.next);
@@ -996,19 +1027,55 @@ static void tls_app_released(struct net_stack *ns, struct tcp_conn *c, enum tcp_
 struct tls_app_source {
 	struct net_stack *ns;
 	struct tcp_conn *c;
+	const struct store_file *file; /* of the last file piece mapped: the one a SIGBUS hit */
 };
 
-/* The HTTP session's plaintext, in place: a response-head buffer or the mapped file. */
+/* The HTTP session's plaintext, in place: a response-head buffer or the mapped file. Bytes
+ * being paged in give -ENOBUFS (retry later), a broken file -EIO. */
 static ssize_t tls_app_map(void *context, uint64_t offset, size_t length, const uint8_t **piece)
 {
 	struct tls_app_source *source = context;
-	uint32_t available = 0;
-	const uint8_t *p = http_session_map(source->ns, source->c, offset, &available);
+	struct http_session_piece found;
+	int rc = http_session_map(source->ns, source->c, offset, &found);
 
-	if (!p || !available)
+	if (unlikely(rc < 0))
+		return rc;
+	if (unlikely(!found.len))
 		return -EIO;
-	*piece = p;
-	return (ssize_t)SLUICE_MIN((size_t)available, length);
+	if (found.file)
+		source->file = found.file;
+	*piece = found.bytes;
+	return (ssize_t)SLUICE_MIN((size_t)found.len, length);
+}
+
+/* The sealing part of a produce call, run under the SIGBUS guard (store_guard_call). */
+struct tls_app_seal {
+	struct tls_session *session;
+	struct tls_aead_worker *aead;
+	uint64_t offset;
+	size_t length;
+	const struct tls_record_source *source;
+	const struct iovec *out;
+	unsigned out_count;
+};
+
+static int tls_app_seal(void *context)
+{
+	const struct tls_app_seal *seal = context;
+
+	return tls_session_produce(seal->session, seal->aead, seal->offset, seal->length, seal->source, seal->out,
+				   seal->out_count);
+}
+
+/* Rare path: the mapping raised SIGBUS while a record was sealed from it. */
+static int tls_app_sigbus(struct net_stack *ns, const struct tls_app_source *source)
+{
+	COUNTER_INC(&ns->counters, store_sigbus_caught);
+	if (source->file && store_file_shrunk(source->file)) {
+		store_file_mark_broken((struct store_file *)source->file); /* only its atomic flag changes */
+		COUNTER_INC(&ns->counters, store_file_broken_resets);
+	}
+	return -EIO; /* TCP resets this connection only */
 }
 
 /* Copies `length` bytes from src into the list at the cursor. */
@@ -1052,11 +1119,12 @@ static int tls_app_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t of
 	struct tls_iov_cursor cursor;
 	struct tls_session *session;
 	struct tls_app_spill *spill;
-	struct tls_app_source context = {ns, c};
+	struct tls_app_source context = {ns, c, NULL};
 	struct tls_record_source source = {.map = tls_app_map, .context = &context};
+	struct tls_app_seal seal;
 	struct iovec rest[TLS_APP_PRODUCE_IOV_MAX + 1];
 	unsigned rest_count = 0;
-	uint64_t extend = 0, produced_before, sealed_bytes;
+	uint64_t extend = 0, produced_before, sealed_bytes, spilled = 0;
 	uint8_t *piece;
 	int rc;
 
@@ -1081,7 +1149,7 @@ static int tls_app_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t of
 		size_t n = (size_t)SLUICE_MIN(end, spill->wire_offset + spill->length) - (size_t)offset;
 
 		tls_app_iov_copy(&cursor, spill->bytes + (offset - spill->wire_offset), n);
-		COUNTER_ADD(&ns->counters, tls_spill_bytes, n);
+		spilled = n;
 		offset += n;
 		if (offset == end)
 			goto done;
@@ -1106,24 +1174,31 @@ static int tls_app_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t of
 			uint64_t record_end =
 				record.wire_offset + tls_record_wire_length(session->version, record.plaintext_length);
 
-			if (record_end > end && record_end - end <= sizeof(spill->bytes)) {
+			if (record_end > end && record_end - end <= TLS_APP_SPILL_BYTES) {
 				extend = record_end - end;
-				spill->session = 0; /* rewritten below */
-				rest[rest_count++] = (struct iovec){spill->bytes, (size_t)extend};
+				rest[rest_count++] = (struct iovec){app->spill_spare, (size_t)extend};
 			}
 		}
 	}
-	rc = tls_session_produce(session, app->aead, offset, (size_t)(end - offset + extend), &source, rest,
-				 rest_count);
+	seal = (struct tls_app_seal){session, app->aead, offset, (size_t)(end - offset + extend), &source, rest,
+				     rest_count};
+	rc = store_guard_call(tls_app_seal, &seal);
+	if (unlikely(rc == -EFAULT))
+		return tls_app_sigbus(ns, &context);
 	if (rc < 0)
-		return rc;
+		return rc; /* nothing changed: -ENOBUFS is retried with the same bytes */
 	tls_app_count_records(ns, session, offset, end + extend, produced_before);
 	if (extend) {
+		uint8_t *sealed_ahead = app->spill_spare;
+
+		app->spill_spare = spill->bytes;
+		spill->bytes = sealed_ahead;
 		spill->session = conn->session;
 		spill->wire_offset = end;
 		spill->length = (uint32_t)extend;
 	}
 done:
+	COUNTER_ADD(&ns->counters, tls_spill_bytes, spilled);
 	COUNTER_ADD(&ns->counters, tls_produce_bytes, sealed_bytes);
 	COUNTER_ADD(&ns->counters, tls_produce_cycles, tls_app_cycles() - start_cycles);
 	return 0;

@@ -12,7 +12,11 @@
  *                   [0, H):    the handshake's output, kept here until acknowledged
  *                   [H, ...):  tls_session_produce, sealing from http_session_map (the
  *                              mapped file or the response-head buffer) straight into the
- *                              packet buffers: the encryption is the pass over the bytes
+ *                              packet buffers: the encryption is the pass over the bytes,
+ *                              under the store's SIGBUS guard (store_guard_call)
+ *                   bytes being paged in: -ENOBUFS, TCP retries later, the TLS stream
+ *                              unchanged; a file that shrank (broken flag, or SIGBUS while
+ *                              sealing): -EIO, TCP resets only this connection (tls_app.c)
  *   TCP acked(off) ─► tls_session_acked ─► http_session_acked(plaintext offset)
  *   HTTP send_extend(plaintext end) ─► tls_session_append ─► tcp_send_extend(wire end)
  *   HTTP send_close ─► close_notify, then FIN

@@ -120,7 +120,9 @@ static inline uint64_t tls_session_wire_end(const struct tls_session *session)
 	return tls_stream_wire_end(&session->stream);
 }
 
-/* TCP needs wire bytes [wire_offset, +wire_length): see tls_stream_produce. */
+/* TCP needs wire bytes [wire_offset, +wire_length): see tls_stream_produce. A source error
+ * (-ENOBUFS: bytes being paged in) leaves the stream as it was; the only state that may have
+ * moved is the expanded write key (to a newer epoch), which does not change any byte. */
 int tls_session_produce(struct tls_session *session, struct tls_aead_worker *worker, uint64_t wire_offset,
 			size_t wire_length, const struct tls_record_source *source, const struct iovec *out,
 			unsigned out_count);

@@ -165,7 +165,9 @@ int tls_stream_locate(const struct tls_stream *stream, uint64_t wire_offset, str
 /*
  * Writes wire bytes [wire_offset, wire_offset + wire_length) into `out` (out_count entries,
  * at least wire_length bytes in all). Returns 0, -ERANGE (outside [head, wire_end)),
- * -ENOSPC, or the source's error.
+ * -ENOSPC, or the source's error. A failed call changes nothing in the stream (produced_wire
+ * moves only on success), so calling again once the source can deliver (a page-in) produces
+ * what the failed call would have; `out` holds garbage after a failure.
  */
 int tls_stream_produce(struct tls_stream *stream, struct tls_aead_worker *worker, const struct tls_stream_keys *keys,
 		       uint64_t wire_offset, size_t wire_length, const struct tls_record_source *source,

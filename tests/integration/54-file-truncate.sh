@@ -10,11 +10,7 @@
 . "$(dirname "$0")/http_lib.sh"
 
 lab_prepare
-mkdir -p "$WORK/store/v"
-head -c $((128 * 1024 * 1024)) /dev/urandom >"$WORK/store/v/doomed.mp4"
-head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/store/v/fine.mp4"
-head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/store/v/unlinked.mp4"
-"$BUILD/dataplane/sluice-catalog" build "$WORK/store" >/dev/null
+random_store "$WORK/store" v/doomed.mp4:128 v/fine.mp4:32 v/unlinked.mp4:4
 cp "$WORK/store/v/unlinked.mp4" "$WORK/unlinked.orig"
 if ! edge_up "$WORK/edge.conf" "$WORK/store"; then not_ok "data plane starts"; exit 1; fi
 pin_edge_neighbour "$NS" "$CLIENT_IF" "$EDGE_IF" "$EDGE4"

@@ -112,3 +112,25 @@ edge_start_fallback() {
 
 # contains TEXT PART: for check (which runs a command, not a [[ ]] expression).
 contains() { [[ "$1" == *"$2"* ]]; }
+
+# https_setup: a self-signed ECDSA certificate for edge.test in $WORK (edge.pem, edge.key);
+# prints the tls group to pass to edge_up / edge_config.
+https_setup() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -keyout "$WORK/edge.key" \
+    -out "$WORK/edge.pem" -subj "/CN=edge.test" -addext "subjectAltName=DNS:edge.test" 2>/dev/null
+  echo "tls = { certificate_chains = [\"$WORK/edge.pem\"]; certificate_keys = [\"$WORK/edge.key\"]; };"
+}
+
+# https_curl ARGS...: curl in the client namespace; https://edge.test/ is the edge's IPv4
+# address, its certificate (https_setup) trusted.
+https_curl() { in_client curl --cacert "$WORK/edge.pem" --resolve "edge.test:443:$EDGE4" "$@"; }
+
+# random_store DIR PATH:MIB...: files of random bytes of those sizes under DIR, and the catalog.
+random_store() {
+  local dir=$1 spec; shift
+  for spec in "$@"; do
+    mkdir -p "$(dirname "$dir/${spec%%:*}")"
+    head -c $((${spec##*:} * 1024 * 1024)) /dev/urandom >"$dir/${spec%%:*}"
+  done
+  "$BUILD/dataplane/sluice-catalog" build "$dir" >/dev/null
+}

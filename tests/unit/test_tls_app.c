@@ -13,7 +13,10 @@
  * bad_record_mac, only that connection ends); client KeyUpdate; close_notify both ways;
  * resumption; a burst of handshakes queued beyond the per-iteration budget; a garbage
  * ClientHello; a client that stops mid-handshake; records in one-byte segments; pipelined
- * requests beyond HTTP's buffer; per-connection memory.
+ * requests beyond HTTP's buffer; per-connection memory; the segment store under HTTPS: a
+ * download parked on a page-in, bytes evicted after they were queued (first transmissions
+ * and a retransmission wait for the page-in: -ENOBUFS, no reset, records sealed once), and a
+ * file truncated under a download (the SIGBUS while sealing resets only that connection).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +31,9 @@
 #include "http/http_server.h"
 #include "net_harness.h"
 #include "store/catalog.h"
+#include "store/store_guard.h"
+#include "store/store_pagein.h"
+#include "store/store_resident.h"
 #include "test_main.h"
 #include "tls_app.h"
 #include "tls_session.h"
@@ -50,6 +56,8 @@ static struct tls_handshake_server *tls_server;
 static struct harness h;
 static struct http_server *http;
 static struct tls_app *app;
+static struct store_pagein *pagein; /* NULL: every file counts as resident */
+static bool pagein_hold;            /* page-in requests wait until the test lets them through */
 
 /* ---- fixtures ----------------------------------------------------------------------------- */
 
@@ -60,6 +68,52 @@ static void write_file(const char *path, const uint8_t *bytes, size_t length)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(fwrite(bytes, 1, length, f), length);
 	fclose(f);
+}
+
+/* A store of its own for a test that truncates files: /v/cut.mp4 and /v/keep.mp4, both with
+ * big_file's bytes. */
+struct private_store {
+	char dir[64];
+	struct store_catalog *catalog;
+};
+
+static const char *const private_store_files[] = {"v/cut.mp4", "v/keep.mp4", "catalog.json", "v", NULL};
+
+static void private_store_path(const struct private_store *ps, unsigned i, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", ps->dir, private_store_files[i]);
+}
+
+static void private_store_create(struct private_store *ps)
+{
+	char path[256], catalog_path[256], err[256] = "";
+
+	snprintf(ps->dir, sizeof(ps->dir), "/tmp/sluice-tls-cut-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(ps->dir));
+	private_store_path(ps, 3, path, sizeof(path));
+	mkdir(path, 0755);
+	for (unsigned i = 0; i < 2; i++) {
+		private_store_path(ps, i, path, sizeof(path));
+		write_file(path, big_file, BIG_FILE_SIZE);
+	}
+	private_store_path(ps, 2, catalog_path, sizeof(catalog_path));
+	CU_ASSERT_EQUAL_FATAL(store_catalog_build(ps->dir, catalog_path, 1, err, sizeof(err)), 2);
+	ps->catalog = store_catalog_load(ps->dir, catalog_path, err, sizeof(err));
+	TEST_CHECK(ps->catalog != NULL, "private catalog: %s", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ps->catalog);
+}
+
+static void private_store_free(struct private_store *ps)
+{
+	char path[256];
+
+	store_catalog_free(ps->catalog);
+	for (unsigned i = 0; private_store_files[i]; i++) {
+		private_store_path(ps, i, path, sizeof(path));
+		if (unlink(path))
+			rmdir(path);
+	}
+	rmdir(ps->dir);
 }
 
 static void setup_once(void)
@@ -112,6 +166,8 @@ struct stack_options {
 	bool produce_iov;             /* the pieces in one stream_produce_iov */
 	bool tso;                     /* TCP sends bursts of up to ~64 KB (TSO or worker.c's segmentation) */
 	uint32_t handshake_timeout_us; /* 0: 5 s */
+	const struct store_catalog *catalog; /* NULL: the shared one */
+	bool pagein;                  /* a page-in queue, served by pump_once unless held */
 };
 
 static void stack_start(const struct stack_options *o)
@@ -136,8 +192,14 @@ static void stack_start(const struct stack_options *o)
 		.handshake_timeout_us = o->handshake_timeout_us ? o->handshake_timeout_us : 5000000,
 	};
 
-	http = http_server_create(&hs, catalog);
+	http = http_server_create(&hs, o->catalog ? o->catalog : catalog);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(http);
+	pagein_hold = false;
+	if (o->pagein) {
+		pagein = store_pagein_create(1, 64, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pagein);
+		http_server_set_pagein(http, store_pagein_queue_of(pagein, 0));
+	}
 	app = tls_app_create(&ts);
 	TEST_CHECK(app != NULL, "tls_app_create: %s", strerror(errno));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(app);
@@ -153,8 +215,10 @@ static void stack_start(const struct stack_options *o)
 static void stack_stop(void)
 {
 	harness_fini(&h); /* releases every connection first */
+	store_pagein_destroy(pagein);
 	tls_app_destroy(app);
 	http_server_destroy(http);
+	pagein = NULL;
 	app = NULL;
 	http = NULL;
 }
@@ -377,6 +441,9 @@ static void pump_once(void)
 		if (clients[k].used && !clients[k].rst)
 			client_flush(&clients[k]);
 	tls_app_poll(app, &h.ns);
+	if (pagein && !pagein_hold)
+		store_pagein_service(pagein, 1000);
+	http_server_poll(http, &h.ns); /* page-in completions */
 	harness_run_output(&h);
 	if (!deliver())
 		harness_advance(&h, 20000); /* quiet: let timers (RTO) run */
@@ -895,6 +962,175 @@ static void test_memory_per_connection(void)
 	stack_stop();
 }
 
+/* ---- the segment store under HTTPS ----------------------------------------------------------- */
+
+static bool some_plaintext(const struct client *cl)
+{
+	return cl->plain_length > 0 || cl->rst || cl->fin || cl->read_error;
+}
+
+static struct store_file *shared_file(const char *path)
+{
+	const struct store_file *f = store_catalog_lookup(catalog, path, strlen(path));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	return (struct store_file *)(uintptr_t)f; /* its residency bits are the test's to set */
+}
+
+static void test_pagein_over_https(void)
+{
+	static const struct {
+		const char *description;
+		int version;
+		int engine;
+		bool parked;      /* not resident when requested: the stream waits for the page-in */
+		bool evicted;     /* evicted after the first flight: produce says -ENOBUFS until paged in */
+		int64_t drop_at;  /* a lost segment, stream offset after the handshake's output; -1: none */
+		uint32_t produce_piece;
+		bool iov, tso;
+	} cases[] = {
+		{"TLS 1.3, ipsec-mb: parked on a page-in", TLS1_3_VERSION, 0, true, false, -1, 0, false, false},
+		{"TLS 1.2, openssl: parked on a page-in", TLS1_2_VERSION, 1, true, false, -1, 0, false, false},
+		{"TLS 1.3, ipsec-mb: evicted mid-download", TLS1_3_VERSION, 0, false, true, -1, 0, false, false},
+		{"TLS 1.3, openssl: evicted mid-download, bursts in 1448-byte buffers", TLS1_3_VERSION, 1, false, true, -1,
+		 1448, true, true},
+		{"TLS 1.2, ipsec-mb: evicted mid-download, 1000-byte pieces", TLS1_2_VERSION, 0, false, true, -1, 1000, false,
+		 false},
+		{"TLS 1.3, ipsec-mb: evicted, a lost segment retransmitted after the page-in", TLS1_3_VERSION, 0, false, true,
+		 3000, 0, false, false},
+		{"TLS 1.2, openssl: evicted, a lost segment in a burst", TLS1_2_VERSION, 1, false, true, 5000, 1448, true,
+		 true},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct stack_options so = {.engine = cases[i].engine, .produce_piece = cases[i].produce_piece,
+					   .produce_iov = cases[i].iov, .tso = cases[i].tso, .pagein = true};
+		struct client_options co = {.min_version = cases[i].version, .max_version = cases[i].version};
+		struct store_file *big;
+		struct client *cl;
+
+		stack_start(&so);
+		big = shared_file("/v/big.mp4");
+		store_resident_mark(big, 0, big->size, !cases[i].parked);
+		cl = client_new(42000, &co);
+		TEST_CHECK(pump_until(cl, handshake_done, 50) && SSL_is_init_finished(cl->ssl), "%s: handshake",
+			   cases[i].description);
+		pump(3);
+		if (cases[i].drop_at >= 0)
+			cl->drop_at = (int64_t)server_conn(cl)->stream_end + cases[i].drop_at;
+		pagein_hold = true;
+		client_write(cl, "GET /v/big.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		if (cases[i].evicted) {
+			TEST_CHECK(pump_until(cl, some_plaintext, 50) && cl->plain_length > 0 &&
+					   cl->plain_length < BIG_FILE_SIZE / 2,
+				   "%s: the first flight arrived (%zu bytes)", cases[i].description, cl->plain_length);
+			store_resident_mark(big, 0, big->size, false); /* the kernel evicted the file */
+		}
+		pump(20);
+		TEST_CHECK(!cl->rst && !cl->fin && !response_length(cl, 0), "%s: the download waits for the page-in",
+			   cases[i].description);
+		TEST_CHECK(COUNTER_GET(&h.ns.counters, store_pagein_requests) >= 1, "%s: a page-in was requested",
+			   cases[i].description);
+		if (cases[i].parked)
+			TEST_CHECK(COUNTER_GET(&h.ns.counters, store_parked_total) >= 1, "%s: parked", cases[i].description);
+		if (cases[i].evicted)
+			TEST_CHECK(COUNTER_GET(&h.ns.counters, store_not_resident_retries) >= 1,
+				   "%s: produce said \"not yet\" (%llu)", cases[i].description,
+				   (unsigned long long)COUNTER_GET(&h.ns.counters, store_not_resident_retries));
+		pagein_hold = false;
+		TEST_CHECK(pump_until(cl, one_response, 5000) && response_is_file(cl, big_file, BIG_FILE_SIZE),
+			   "%s: byte-exact after the page-in", cases[i].description);
+		TEST_CHECK(!cl->rst && !cl->fin && cl->read_error == 0, "%s: no reset, every record decrypts (error %d)",
+			   cases[i].description, cl->read_error);
+		TEST_CHECK(COUNTER_GET(&h.ns.counters, tcp_payload_source_failed) == 0, "%s: no source failure",
+			   cases[i].description);
+		if (cases[i].drop_at >= 0)
+			TEST_CHECK(cl->dropped_seen && cl->retransmit_checked && cl->retransmit_identical,
+				   "%s: the retransmitted segment equals the lost one (seen %d, checked %d)",
+				   cases[i].description, cl->dropped_seen, cl->retransmit_checked);
+		else
+			/* A failed produce left no trace: the record tail sealed ahead was kept. */
+			TEST_CHECK(COUNTER_GET(&h.ns.counters, tls_records_resealed) == 0, "%s: %llu records sealed twice",
+				   cases[i].description,
+				   (unsigned long long)COUNTER_GET(&h.ns.counters, tls_records_resealed));
+		client_write(cl, "GET /v/small.m4s HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(cl, one_response, 200) && response_is_file(cl, small_file, SMALL_FILE_SIZE),
+			   "%s: and the next request", cases[i].description);
+		store_resident_mark(big, 0, big->size, true);
+		clients_free();
+		stack_stop();
+	}
+}
+
+static void test_truncated_over_https(void)
+{
+	static const struct {
+		const char *description;
+		int version;
+		int engine;
+		uint32_t produce_piece;
+		bool iov, tso;
+	} cases[] = {
+		{"TLS 1.3, ipsec-mb", TLS1_3_VERSION, 0, 0, false, false},
+		{"TLS 1.3, openssl, bursts in 1448-byte buffers", TLS1_3_VERSION, 1, 1448, true, true},
+		{"TLS 1.2, ipsec-mb, bursts in 2 KiB mbufs", TLS1_2_VERSION, 0, 2048, false, true},
+	};
+
+	CU_ASSERT_FATAL(store_guard_install() == 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct private_store ps;
+		struct stack_options so = {.engine = cases[i].engine, .produce_piece = cases[i].produce_piece,
+					   .produce_iov = cases[i].iov, .tso = cases[i].tso};
+		struct client_options co = {.min_version = cases[i].version, .max_version = cases[i].version};
+		struct client *victim, *other;
+		uint64_t faults = store_guard_faults();
+		char path[256];
+
+		private_store_create(&ps);
+		so.catalog = ps.catalog;
+		stack_start(&so);
+		victim = client_new(42100, &co);
+		other = client_new(42101, &co);
+		TEST_CHECK(pump_until(victim, handshake_done, 50) && pump_until(other, handshake_done, 50),
+			   "%s: both handshakes", cases[i].description);
+		pump(3);
+		client_write(victim, "GET /v/cut.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		client_write(other, "GET /v/keep.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(victim, some_plaintext, 50) && victim->plain_length < 60000,
+			   "%s: the download is under way (%zu bytes)", cases[i].description, victim->plain_length);
+		/* Cut to 96 KiB under the mapping; the residency bits (none: no page-in queue) do not
+		 * know: sealing the bytes beyond raises SIGBUS inside the AEAD engine. */
+		private_store_path(&ps, 0, path, sizeof(path));
+		CU_ASSERT_FATAL(truncate(path, 96 << 10) == 0);
+		TEST_CHECK(pump_until(other, one_response, 3000) && response_is_file(other, big_file, BIG_FILE_SIZE),
+			   "%s: the other download is byte-exact", cases[i].description);
+		TEST_CHECK(victim->rst, "%s: the truncated download is reset", cases[i].description);
+		TEST_CHECK(!other->rst && !other->fin && other->read_error == 0 && server_conn(other) != NULL,
+			   "%s: the other connection goes on", cases[i].description);
+		TEST_CHECK(COUNTER_GET(&h.ns.counters, store_sigbus_caught) == 1 &&
+				   COUNTER_GET(&h.ns.counters, store_file_broken_resets) == 1 &&
+				   COUNTER_GET(&h.ns.counters, tcp_payload_source_failed) == 1 &&
+				   store_guard_faults() == faults + 1,
+			   "%s: counted: SIGBUS %llu, broken-file resets %llu, source failures %llu", cases[i].description,
+			   (unsigned long long)COUNTER_GET(&h.ns.counters, store_sigbus_caught),
+			   (unsigned long long)COUNTER_GET(&h.ns.counters, store_file_broken_resets),
+			   (unsigned long long)COUNTER_GET(&h.ns.counters, tcp_payload_source_failed));
+		TEST_CHECK(store_file_broken(store_catalog_lookup(ps.catalog, "/v/cut.mp4", 10)) &&
+				   !store_file_broken(store_catalog_lookup(ps.catalog, "/v/keep.mp4", 11)),
+			   "%s: the cut file is marked broken, the other not", cases[i].description);
+		client_write(other, "GET /v/cut.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(other, one_response, 200) && !memcmp(other->plain, "HTTP/1.1 503", 12),
+			   "%s: the cut file is refused from now on", cases[i].description);
+		other->plain_length = 0;
+		client_write(other, "GET /v/keep.mp4 HTTP/1.1\r\nHost: default.test\r\n\r\n");
+		TEST_CHECK(pump_until(other, one_response, 3000) && response_is_file(other, big_file, BIG_FILE_SIZE),
+			   "%s: and the other file serves on", cases[i].description);
+		clients_free();
+		stack_stop();
+		private_store_free(&ps);
+	}
+}
+
 static void cleanup_once(void)
 {
 	char path[256];
@@ -933,6 +1169,8 @@ void test_register(void)
 		{"a record in one-byte segments", test_records_in_small_segments},
 		{"pipelined requests beyond HTTP's buffer", test_pipelined_beyond_http_buffer},
 		{"memory per connection", test_memory_per_connection},
+		{"HTTPS waits for page-ins: parked, evicted, retransmitted", test_pagein_over_https},
+		{"a file truncated under an HTTPS download resets only that connection", test_truncated_over_https},
 		{"cleanup", cleanup_once},
 		{NULL, NULL},
 	};
