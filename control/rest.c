@@ -566,6 +566,7 @@ static void rest_completed(void *cls, struct MHD_Connection *connection, void **
 	*con_cls = NULL;
 }
 
+static void rest_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void rest_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];

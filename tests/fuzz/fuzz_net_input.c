@@ -74,8 +74,16 @@ static int app_produce(struct net_stack *ns, struct tcp_conn *c, uint64_t off, u
 	memset(dst, (int)(off & 0xff), len);
 	return 0;
 }
-static const struct tcp_app_ops fuzz_app_ops = {app_accepted, app_received, app_space, app_acked,
-						app_peer_closed, app_timeout, app_released, app_produce};
+static const struct tcp_app_ops fuzz_app_ops = {
+	.accepted = app_accepted,
+	.received = app_received,
+	.receive_space = app_space,
+	.acked = app_acked,
+	.peer_closed = app_peer_closed,
+	.timeout = app_timeout,
+	.released = app_released,
+	.stream_produce = app_produce,
+};
 
 /* IPv6: walk the extension headers the stack walks (bounded) and fix the ICMPv6 or TCP
  * checksum of what follows. */
