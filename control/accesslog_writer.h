@@ -1,25 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * accesslog_writer.h: drains the data plane's access log rings (sluice_accesslog.h) into a
+ * accesslog_writer.h: writes the data plane's access log (sluice_accesslog.h) to a
  * JSON-lines file (control.access_log), and rotates it.
  *
- * Written against the ring layout in dataplane/api/sluice_accesslog.h; when the reader
- * library dataplane/api/accesslog_read.[ch] lands this module should use it for the ring
- * walk and keep only the output side (formatting, the file, rotation).
+ * The ring side is the reader library (dataplane/api/accesslog_read.h), the same code
+ * sluice-accesslog uses: it maps and validates the ring file, walks the rings and counts drops,
+ * and formats each record with accesslog_record_json(), so the file holds exactly the lines
+ * sluice-accesslog prints (fields and escaping described there):
+ *   {"time":"2025-01-31T12:00:00.123Z","client":"198.18.0.2","client_port":51234,
+ *    "method":"GET","path":"/video/a.m4s","range":"bytes=0-16383","status":206,
+ *    "bytes":16600,"duration_ms":1.234,"tls":false,"keepalive":true,"aborted":false,
+ *    "lcore":1,"catalog_version":7,"file_id":12}
+ * This module keeps the output side: the file, rotation and the stats.
  *
- * The ring file (<stats_path>.accesslog) is mapped read-write: the reader owns each ring's
- * tail and stores it with release ordering after copying records [tail, head) out, so the
- * lcore may reuse the slots. A new data plane writes a new file (another inode or start
- * time): the writer reopens it. A ring whose head ran more than a ring ahead of tail (which
- * the contract rules out) is skipped forward and counted as lost rather than misread.
- *
- * One line per record:
- *   {"time":"2024-05-01T12:00:00.123Z","client":"198.18.0.2","port":51234,"method":"GET",
- *    "path":"/video/a.m4s","status":206,"bytes":1048576,"range":[0,1048576],
- *    "duration_us":8123,"tls":false,"aborted":false,"keepalive":true,"lcore":1,
- *    "catalog_version":7,"file_id":3}
- * (range only for range requests, file_id only when a file was served). Path bytes outside
- * printable ASCII, '"', '\\' and '%' are percent-encoded, so every line is valid JSON.
+ * States of the ring file, per drain: not open (no file yet, or not a ring file: the reason is
+ * in stats.error, retried each drain) → open (drained, at most ACCESSLOG_WRITER_BATCH records per
+ * ring per drain so one busy ring cannot starve the control loop) → replaced (a new data plane
+ * wrote a new file: the old one's last records are drained, then the new one is opened). The
+ * rings are drained only while the output file is open: otherwise they fill and the data plane
+ * drops (and counts) records, instead of this reader losing them.
  *
  * Rotation: rotate() renames access.log to access.log.1 (shifting older ones up to keep and
  * deleting beyond) and opens a new file; reopen() only reopens the path (for an external
@@ -32,9 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sluice_accesslog.h"
-
-#define ACCESSLOG_LINE_MAX 1024
+#define ACCESSLOG_WRITER_BATCH 4096 /* records per ring per drain */
 
 struct accesslog_writer;
 
@@ -42,9 +39,10 @@ struct accesslog_stats {
 	bool rings_mapped;
 	bool output_open;
 	uint64_t records;              /* written since start */
-	uint64_t dropped;              /* the data plane's dropped counters, summed (current rings) */
-	uint64_t lost;                 /* skipped by this reader (contract violations) */
-	char error[160];
+	uint64_t dropped;              /* the data plane dropped for a full ring, since start (all
+					  ring files this writer read, as the reader reports them) */
+	uint64_t lost;                 /* skipped by the reader (contract violations), since start */
+	char error[160];               /* the last problem with the ring file or the output; "" */
 };
 
 /* out_path "" disables writing (rings are still not drained then: the data plane drops). */
@@ -52,14 +50,12 @@ int accesslog_writer_create(const char *rings_path, const char *out_path, unsign
 			    struct accesslog_writer **out);
 void accesslog_writer_destroy(struct accesslog_writer *w);
 
-/* Drains every ring once; returns records written or -errno. */
+/* Drains every ring once (up to ACCESSLOG_WRITER_BATCH records each); returns records written
+ * or -errno. */
 int accesslog_writer_drain(struct accesslog_writer *w);
 int accesslog_writer_reopen(struct accesslog_writer *w);
 /* Rotates: 0 with the rotated file's name in rotated_to, -ENOENT when no log is configured. */
 int accesslog_writer_rotate(struct accesslog_writer *w, char *rotated_to, size_t size);
 void accesslog_writer_stats(struct accesslog_writer *w, struct accesslog_stats *out);
-
-/* One record as a JSON object (no newline); returns its length or -ENOSPC. */
-int accesslog_writer_format_record(const struct sluice_accesslog_record *r, char *buf, size_t size);
 
 #endif /* SLUICE_CONTROL_ACCESSLOG_WRITER_H */

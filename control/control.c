@@ -774,7 +774,10 @@ int control_start(struct control *ctl, const struct sluice_config *cfg)
 	ctl->applied_steer_admission = -1;
 	ctl->applied_dp_admission = -1;
 	control_set_derived_paths(ctl);
-	snprintf(ctl->rings_path, sizeof(ctl->rings_path), "%s.accesslog", cfg->dataplane.stats_path);
+	if (cfg->dataplane.accesslog_path[0]) /* where the data plane writes them (dataplane/main.c) */
+		snprintf(ctl->rings_path, sizeof(ctl->rings_path), "%s", cfg->dataplane.accesslog_path);
+	else
+		snprintf(ctl->rings_path, sizeof(ctl->rings_path), "%s.accesslog", cfg->dataplane.stats_path);
 
 	rc = state_make_dir(cfg->control.state_dir);
 	if (rc) {

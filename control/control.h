@@ -77,6 +77,7 @@ enum control_push_kind {
 
 struct control {
 	char config_path[PATH_MAX];
+	/* Access log rings: dataplane.api.accesslog_path, or <stats_path>.accesslog (its default). */
 	char rings_path[PATH_MAX + 16];
 	int64_t started_s;
 
@@ -166,7 +167,6 @@ void control_admission_to_state(struct control *ctl);
 int control_reload_config(struct control *ctl, char *message, size_t message_len, json_t *restart_required);
 /* The service ids whose admission this edge controls (see README: Admission). Caller holds lock. */
 size_t control_service_ids(struct control *ctl, uint32_t *ids, size_t max);
-/* Rings path: <stats_path>.accesslog. */
 void control_trigger_reports(struct control *ctl, const char *why);
 
 #endif /* SLUICE_CONTROL_CONTROL_H */

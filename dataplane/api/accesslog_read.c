@@ -43,9 +43,13 @@ int accesslog_reader_open(struct accesslog_reader *r, const char *path)
 		rc = -errno;
 		goto fail;
 	}
+	/* Everything the ring walk relies on, so a damaged or foreign file is refused, never misread. */
 	if (r->header->magic != SLUICE_ACCESSLOG_MAGIC || r->header->version != SLUICE_ACCESSLOG_VERSION ||
 	    r->header->record_size != sizeof(struct sluice_accesslog_record) || !r->header->ring_records ||
-	    r->header->lcore_count > 64 ||
+	    (r->header->ring_records & (r->header->ring_records - 1)) || r->header->lcore_count > ACCESSLOG_LCORES_MAX ||
+	    r->header->rings_offset < sizeof(struct sluice_accesslog_header) ||
+	    r->header->ring_stride < sizeof(struct sluice_accesslog_ring) +
+					     (uint64_t)r->header->ring_records * sizeof(struct sluice_accesslog_record) ||
 	    (uint64_t)r->header->rings_offset + (uint64_t)r->header->ring_stride * r->header->lcore_count > r->size) {
 		rc = -EPROTO;
 		goto fail;
@@ -111,9 +115,12 @@ int accesslog_reader_drain(struct accesslog_reader *r, uint64_t max, accesslog_r
 			result->dropped += dropped - ring->dropped_reported;
 			ring->dropped_reported = dropped;
 		}
-		if (head - tail > r->header->ring_records)
-			tail = head - r->header->ring_records; /* a writer bug; never read torn slots */
-		while (tail != head && (!max || result->records < max)) {
+		if (head - tail > r->header->ring_records) {
+			/* A writer bug: skip (and count) what was overwritten; never read torn slots. */
+			result->lost += head - tail - r->header->ring_records;
+			tail = head - r->header->ring_records;
+		}
+		for (uint64_t taken = 0; tail != head && (!max || taken < max); taken++) {
 			struct sluice_accesslog_record rec = records[tail & mask];
 			int rc = fn(&rec, arg);
 

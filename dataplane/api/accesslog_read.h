@@ -8,8 +8,9 @@
  * drops (and counts in the ring's `dropped`) only when a ring is full. One reader per file at a
  * time: two would each see a share of the records. Drops are reported as the growth of
  * `dropped` since a reader last reported (the ring keeps that count in its reader-owned
- * `dropped_reported`, so successive runs of a tool report each drop once). A data plane restart replaces the file (new
- * start_time_ns); accesslog_reader_replaced() tells the reader to reopen.
+ * `dropped_reported`, so successive runs of a tool report each drop once). A data plane
+ * restart replaces the file (a new inode, new start_time_ns); accesslog_reader_replaced()
+ * tells the reader to reopen.
  *
  * accesslog_record_json() formats one record as a JSON object with readable fields:
  *
@@ -18,9 +19,14 @@
  *    "bytes":16600,"duration_ms":1.234,"tls":false,"keepalive":true,"aborted":false,
  *    "lcore":1,"catalog_version":7,"file_id":12}
  *
- * "range" is null for responses without a range, "bytes=F-L" for one range, and "N parts from
- * byte F, B bytes" for multipart/byteranges (the record keeps the first byte and the file
- * bytes over all parts). "bytes" is what the client acknowledged, head included.
+ * This is the one format of the access log: sluice-accesslog prints it and sluice-control
+ * writes it to control.access_log. "range" is null for responses without a range, "bytes=F-L"
+ * for one range, and "N parts from byte F, B bytes" for multipart/byteranges (the record keeps
+ * the first byte and the file bytes over all parts). "bytes" is what the client acknowledged,
+ * head included; "file_id" is null when no file was served. Path bytes that are '"', '\\',
+ * control characters or outside ASCII are escaped as \" \\ and \u00XX (a byte 0xff becomes
+ * \u00ff), so every line is valid JSON whatever the client sent; the path is read up to its NUL
+ * or SLUICE_ACCESSLOG_PATH_MAX.
  * No allocation after open; no locking (the rings are single producer, single consumer).
  */
 #ifndef SLUICE_API_ACCESSLOG_READ_H
@@ -39,7 +45,11 @@ struct accesslog_reader {
 	char path[256];
 };
 
-/* Maps the file. Returns 0 or -errno (-EPROTO: not an access log of this version). */
+/* Rings a file may hold: one per worker lcore (CONFIG_LCORES_MAX in common/config.h). */
+#define ACCESSLOG_LCORES_MAX 64
+
+/* Maps the file. Returns 0 or -errno (-ENOENT: no file; -EPROTO: not an access log of this
+ * version, or a layout that does not fit the file). */
 int accesslog_reader_open(struct accesslog_reader *r, const char *path);
 void accesslog_reader_close(struct accesslog_reader *r);
 
@@ -53,10 +63,13 @@ typedef int (*accesslog_record_fn)(const struct sluice_accesslog_record *rec, vo
 struct accesslog_drain_result {
 	uint64_t records;              /* consumed */
 	uint64_t dropped;              /* records the data plane dropped since the last drain */
+	uint64_t lost;                 /* skipped because head ran more than a ring ahead of tail
+					  (a writer bug the contract rules out) */
 };
 
-/* Takes up to max records from every ring (max 0: all there are). Returns 0, or the
- * callback's nonzero value. */
+/* Takes up to max records from each ring (max 0: all there are), so a caller on a loop can
+ * bound one call and one busy ring cannot starve the others. Returns 0, or the callback's
+ * nonzero value (that ring's tail stays at the record it refused; later rings are not read). */
 int accesslog_reader_drain(struct accesslog_reader *r, uint64_t max, accesslog_record_fn fn, void *arg,
 			   struct accesslog_drain_result *result);
 

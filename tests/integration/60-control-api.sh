@@ -326,10 +326,12 @@ else
   fetch /video/demo/small.m4s >/dev/null
 fi
 check "access log: records drained to JSON lines" wait_for 3 bash -c "[ \$(wc -l < '$WORK/access.log' 2>/dev/null || echo 0) -ge 1 ]"
-check "access log: every line is a JSON object with path and status" python3 -c "
+check "access log: every line is a JSON object with path and status, in sluice-accesslog's format" python3 -c "
 import json
+fields = {'time', 'client', 'client_port', 'method', 'path', 'range', 'status', 'bytes', 'duration_ms', 'tls',
+          'keepalive', 'aborted', 'lcore', 'catalog_version', 'file_id'}
 for l in open('$WORK/access.log'):
-    j = json.loads(l); assert j['path'].startswith('/') and j['status'] >= 100"
+    j = json.loads(l); assert j['path'].startswith('/') and j['status'] >= 100 and set(j) == fields, l"
 lines=$(wc -l <"$WORK/access.log")
 api POST /v1/logs/rotate
 check "logs rotate: access.log.1 holds the old lines, a new access.log is open" test \
