@@ -10,6 +10,7 @@
  *   sluice-loadgen --socket PATH --server-ip A.B.C.D --client-ip A.B.C.D --connections N
  *                  --paths FILE [--duration S] [--open-rate N] [--requests-per-conn N]
  *                  [--lcore N] [--file-prefix P] [--no-huge] [--hold] [--wait-stdin] [--head]
+ *                  [--server-port N] [--tls --store DIR [--tls-sample N]]
  *
  * Each client is a connection from its own address/port (client-ip upwards, 50000 ports per
  * address): SYN with MSS and window scale, then a GET for the next path of the list
@@ -22,6 +23,20 @@
  * after 0.5 s, each time twice as late as the time before. --head sends HEAD instead of GET (connection-scale tests without bulk data).
  * At the end every connection is reset so the data plane frees it. --hold keeps connections
  * open without new requests once each has had its responses (connection-scale tests).
+ *
+ * --tls (port 443 unless --server-port): after the SYN-ACK each connection runs a TLS 1.3
+ * handshake (TLS_AES_128_GCM_SHA256 only, no certificate check) with an OpenSSL client over
+ * memory BIOs; its key log line SERVER_TRAFFIC_SECRET_0 gives the server's application key and
+ * IV (HKDF-Expand-Label, RFC 8446 7.1/7.3). From then on OpenSSL only seals the requests; the
+ * server's records never reach it: they are framed here by their 5-byte headers and numbered.
+ * A record is opened (AES-128-GCM, nonce = IV XOR record number) when the connection is
+ * sampled (every Nth, --tls-sample, default 16; 0: none) or when it may hold a response head
+ * (it starts while no body is expected: NewSessionTickets, inner type 22, are skipped there);
+ * any other record counts as length - 17 plaintext bytes, an assumption (no padding) checked on
+ * every opened record (`records_padded`). Bodies of sampled responses are compared byte for
+ * byte with the files under --store. Bytes reported are plaintext; retransmission resends the
+ * last flight OpenSSL wrote (ClientHello, or Finished and the sealed request). Costs: one
+ * SSL object and a 21 KiB record buffer per connection.
  *
  * Checksums: IPv4 and TCP checksums of what this sends are computed in software; what it
  * receives over memif (shared memory, no wire) is not verified.
