@@ -51,6 +51,7 @@ BIG_BYTES = 64 * 1024 * 1024
 SMALL_BYTES = 16 * 1024
 SMALL_FILES = 256
 STORE_VERSION = "2"     # bump when the generated content changes
+MEMIF_TLS_SAMPLE = 16   # sluice-loadgen --tls: every 16th connection opens every record, checked byte-exact
 
 TTFB_SAMPLERS = 4        # curl processes sharing the TTFB sample rate
 
@@ -444,14 +445,19 @@ class SluiceMemif(Sluice):
             os.unlink(self.socket)
         with open(self.config_path, "w") as f:
             f.write(self.config_text(max_connections))
+        # The log is appended run after run: only this start's lines count (an earlier
+        # "serving" let the first stats snapshot read the previous data plane's segment).
+        log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         with open(self.log_path, "a") as logf:
             self.proc = subprocess.Popen([DATAPLANE, "--config", self.config_path], stdout=logf,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         for _ in range(60):
             if self.proc.poll() is not None:
                 break
-            if os.path.exists(self.socket) and "serving" in open(self.log_path).read():
-                text = open(self.log_path).read()
+            with open(self.log_path) as f:
+                f.seek(log_start)
+                text = f.read()
+            if os.path.exists(self.socket) and "serving" in text:
                 m = re.findall(r"(\d+) connections of (\d+) bytes", text)
                 if m:
                     self.facts["connection_slot_bytes"] = int(m[-1][1])
@@ -474,7 +480,11 @@ class SluiceMemif(Sluice):
                 self.proc.wait()
         self.proc = None
 
-    def loadgen(self, paths_file, connections, duration, extra=()):
+    def loadgen(self, paths_file, connections, duration, extra=(), proto="http"):
+        # https: TLS 1.3 clients on 443; every 16th connection has each record opened and its
+        # bodies compared with the store's files, the others open only response heads.
+        if proto == "https":
+            extra = ["--tls", "--store", self.store, "--tls-sample", str(MEMIF_TLS_SAMPLE)] + list(extra)
         return [LOADGEN, "--socket", self.socket, "--server-ip", self.lab.edge4,
                 "--client-ip", self.lab.edge4.rsplit(".", 1)[0] + ".10", "--connections", str(connections),
                 "--paths", paths_file, "--duration", str(duration), "--lcore", str(CLIENT_CPU),
@@ -925,9 +935,10 @@ Ciphersuites = {p['suites']}
         log(f"sluice memory: {self.memory['reserved_bytes_per_connection']:.0f} bytes reserved per configured "
             f"connection (the log says {sb['slot_bytes']}-byte connection slots)")
 
-    def measure_memif(self, server, obj, conns):
+    def measure_memif(self, server, obj, conns, proto="http"):
         """One loadgen run against the data plane on memif: the data plane's busy cycles per GB
-        with no kernel anywhere in the path (the loadgen holds the client core)."""
+        with no kernel anywhere in the path (the loadgen holds the client core). https: the
+        loadgen's TLS clients (bytes are plaintext bytes; sampled responses checked byte-exact)."""
         paths_file = os.path.join(self.work, f"paths-{obj}.txt")
         duration = self.duration_for(obj, conns)
         # A fresh data plane per run, stopped before the loadgen disconnects (see loadgen.c).
@@ -935,7 +946,7 @@ Ciphersuites = {p['suites']}
         try:
             t0 = time.monotonic()
             snap0 = server.snapshot()
-            lgp = subprocess.Popen(server.loadgen(paths_file, conns, duration, ["--wait-stdin"]),
+            lgp = subprocess.Popen(server.loadgen(paths_file, conns, duration, ["--wait-stdin"], proto),
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    text=True)
             line = lgp.stdout.readline()
@@ -953,13 +964,19 @@ Ciphersuites = {p['suites']}
         try:
             lg = json.loads(line)
         except ValueError:
-            raise Abort(f"sluice-loadgen gave no summary ({obj} c{conns})")
+            raise Abort(f"sluice-loadgen gave no summary ({proto} {obj} c{conns})")
         proc = server.process_cpu(snap0, snap1, wall, None, False)
         gbytes = lg["bytes"] / 1e9
+        errors = {"syn_retransmits": lg["syn_retransmits"], "request_retransmits": lg["request_retransmits"],
+                  "resets": lg["resets_received"], "status": lg["bad_status"]}
+        if "tls" in lg:
+            errors.update({"tls_handshakes_failed": lg["tls"]["handshakes_failed"],
+                           "tls_sampled_mismatched": lg["tls"]["sampled_responses_mismatched"],
+                           "tls_open_failures": lg["tls"]["open_failures"],
+                           "tls_bad_records": lg["tls"]["bad_records"]})
         return {
             "duration_s": lg["seconds"], "window_s": wall, "requests": lg["responses"], "bytes": lg["bytes"],
-            "errors": {"syn_retransmits": lg["syn_retransmits"], "request_retransmits": lg["request_retransmits"],
-                       "resets": lg["resets_received"], "status": lg["bad_status"]},
+            "errors": errors,
             "gbit_s": lg["gbit_s"], "req_s": lg["req_s"],
             "ttlb_ms": {"p50": lg["ttlb_us"]["p50"] / 1e3, "p99": lg["ttlb_us"]["p99"] / 1e3},
             "ttfb_samples_ms": [], "ttfb_request_samples_ms": [],
@@ -1031,13 +1048,17 @@ Ciphersuites = {p['suites']}
     def phase_memif(self, server, round_no):
         log(f"round {round_no}: {server.name} (sluice-loadgen on the client core)")
         for proto, obj, conns in self.cells_to_run:
-            if proto != "http":
+            if proto not in ("http", "https"):
                 continue
-            r = self.measure_memif(server, obj, conns)
+            r = self.measure_memif(server, obj, conns, proto)
             r["round"] = round_no
             self.cells.setdefault((server.name, proto, obj, conns), []).append(r)
-            log(f"  {server.name} http    {obj:7} c={conns:<5} {r['gbit_s']:6.2f} Gb/s {r['req_s']:9.1f} req/s "
-                f"cpu {fmt(r['server_cpu_s_per_gb'], 3)} s/GB, ttfb p50 {fmt(r['ttfb_loadgen_ms']['p50'])} ms")
+            tls = r["loadgen"].get("tls")
+            log(f"  {server.name} {proto:7} {obj:7} c={conns:<5} {r['gbit_s']:6.2f} Gb/s {r['req_s']:9.1f} req/s "
+                f"cpu {fmt(r['server_cpu_s_per_gb'], 3)} s/GB, ttfb p50 {fmt(r['ttfb_loadgen_ms']['p50'])} ms"
+                + (f", handshakes {tls['handshakes_completed']} ok {tls['handshakes_failed']} failed, sampled "
+                   f"responses {tls['sampled_responses_verified']} verified {tls['sampled_responses_mismatched']} "
+                   f"mismatched" if tls else ""))
         if self.args.scale and self.scale is None:
             self.scale = self.scale_test(server, self.args.scale)
 
@@ -1190,6 +1211,8 @@ def build_report(bench, args):
     sl_memif = index.get(("sluice-memif", "http", ref_obj, ref_c))
     plain_lcore_memif = ratio(sl_memif and sl_memif["process_gbyte_per_cpu_s"],
                               bench.limits["copy_csum_1448_gbyte_s"] if bench.limits else None)
+    sl_memif_tls = index.get(("sluice-memif", "https", ref_obj, ref_c))
+    tls_lcore_memif = ratio(sl_memif_tls and sl_memif_tls["process_gbyte_per_cpu_s"], limit)
     plain_vals = [p["cpu_per_gb_nginx_over_sluice"] for p in per_cell
                   if p["proto"] == "http" and p["cpu_per_gb_nginx_over_sluice"]]
     na = None if bench.https["sluice"] else f"n/a: {bench.https_reason}"
@@ -1208,6 +1231,14 @@ def build_report(bench, args):
                                   "copy + software checksum rate (hwlimit copy_csum_1448)",
         "sluice_memif_cpu_per_gb": sl_memif and sl_memif["server_cpu_s_per_gb"],
         "plain_lcore_sluice_memif_over_limit": plain_lcore_memif,
+        "sluice_memif_plain_gbit_per_lcore_s": sl_memif and sl_memif["process_gbyte_per_cpu_s"] and
+        sl_memif["process_gbyte_per_cpu_s"] * 8,
+        "sluice_memif_https_gbit_per_lcore_s": sl_memif_tls and sl_memif_tls["process_gbyte_per_cpu_s"] and
+        sl_memif_tls["process_gbyte_per_cpu_s"] * 8,
+        "aes128gcm_limit_gbit_s": limit and limit * 8,
+        "tls_lcore_sluice_memif_over_limit": tls_lcore_memif,
+        "tls_lcore_sluice_memif_definition": "the data plane's HTTPS plaintext bytes per second of busy lcore time "
+                                             "on memif (sluice-loadgen --tls), over the same AES-128-GCM limit",
         "memif_status": bench.memif["status"],
         "plain_cpu_per_gb_nginx_over_sluice_geomean_all_cells": (
             math.exp(sum(math.log(v) for v in plain_vals) / len(plain_vals)) if plain_vals else None),
@@ -1329,6 +1360,9 @@ def print_table(report):
           f"https {fmt(rt['https_cpu_per_gb_nginx_over_sluice'], 3)} ({rt['https_cpu_per_gb_nginx_over_sluice_status']})")
     print(f"sluice per lcore against one core's limit: plain {fmt(rt['plain_lcore_sluice_over_limit'], 3)} of "
           f"copy+checksum, TLS {fmt(rt['tls_lcore_sluice_over_limit'], 3)} of AES-128-GCM")
+    print(f"sluice on memif, Gb/s per busy lcore second: plain {fmt(rt['sluice_memif_plain_gbit_per_lcore_s'])}, "
+          f"TLS {fmt(rt['sluice_memif_https_gbit_per_lcore_s'])}, AES-128-GCM limit "
+          f"{fmt(rt['aes128gcm_limit_gbit_s'])} (TLS/limit {fmt(rt['tls_lcore_sluice_memif_over_limit'], 3)})")
 
 
 def markdown_table(report):
@@ -1356,7 +1390,8 @@ def quick_line(report):
         return "nan" if x is None else f"{x:.3f}"
     return (f"quick: https_cpu_per_gb nginx/sluice={q(rt['https_cpu_per_gb_nginx_over_sluice'])} "
             f"plain_cpu_per_gb nginx/sluice={q(rt['plain_cpu_per_gb_nginx_over_sluice'])} "
-            f"tls_lcore sluice/limit={q(rt['tls_lcore_sluice_over_limit'])}")
+            f"tls_lcore sluice/limit={q(rt['tls_lcore_sluice_over_limit'])} "
+            f"tls_lcore_memif sluice/limit={q(rt['tls_lcore_sluice_memif_over_limit'])}")
 
 
 # --- plots -------------------------------------------------------------------------------------

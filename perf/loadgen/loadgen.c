@@ -10,6 +10,7 @@
  *   sluice-loadgen --socket PATH --server-ip A.B.C.D --client-ip A.B.C.D --connections N
  *                  --paths FILE [--duration S] [--open-rate N] [--requests-per-conn N]
  *                  [--lcore N] [--file-prefix P] [--no-huge] [--hold] [--wait-stdin] [--head]
+ *                  [--server-port N] [--tls --store DIR [--tls-sample N]]
  *
  * Each client is a connection from its own address/port (client-ip upwards, 50000 ports per
  * address): SYN with MSS and window scale, then a GET for the next path of the list
@@ -22,6 +23,20 @@
  * after 0.5 s, each time twice as late as the time before. --head sends HEAD instead of GET (connection-scale tests without bulk data).
  * At the end every connection is reset so the data plane frees it. --hold keeps connections
  * open without new requests once each has had its responses (connection-scale tests).
+ *
+ * --tls (port 443 unless --server-port): after the SYN-ACK each connection runs a TLS 1.3
+ * handshake (TLS_AES_128_GCM_SHA256 only, no certificate check) with an OpenSSL client over
+ * memory BIOs; its key log line SERVER_TRAFFIC_SECRET_0 gives the server's application key and
+ * IV (HKDF-Expand-Label, RFC 8446 7.1/7.3). From then on OpenSSL only seals the requests; the
+ * server's records never reach it: they are framed here by their 5-byte headers and numbered.
+ * A record is opened (AES-128-GCM, nonce = IV XOR record number) when the connection is
+ * sampled (every Nth, --tls-sample, default 16; 0: none) or when it may hold a response head
+ * (it starts while no body is expected: NewSessionTickets, inner type 22, are skipped there);
+ * any other record counts as length - 17 plaintext bytes, an assumption (no padding) checked on
+ * every opened record (`records_padded`). Bodies of sampled responses are compared byte for
+ * byte with the files under --store. Bytes reported are plaintext; retransmission resends the
+ * last flight OpenSSL wrote (ClientHello, or Finished and the sealed request). Costs: one
+ * SSL object and a 21 KiB record buffer per connection.
  *
  * Checksums: IPv4 and TCP checksums of what this sends are computed in software; what it
  * receives over memif (shared memory, no wire) is not verified.
@@ -38,6 +53,10 @@
 #include <getopt.h>
 #include <poll.h>
 #include <inttypes.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/ssl.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -47,6 +66,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define LG_PORTS_PER_ADDRESS 50000u
@@ -61,8 +83,39 @@
 #define LG_REQUEST_RTO_US 500000
 #define LG_SWEEP_PER_TURN 512
 #define LG_HIST_BUCKETS 512         /* latency histogram: 16 linear sub-buckets per power of 2 µs */
+#define LG_TLS_RECORD_MAX (16384 + 256) /* TLS 1.3 TLSCiphertext.length limit (RFC 8446 5.2) */
+#define LG_TLS_TAG 16
+#define LG_TLS_FLIGHT_MAX 4096      /* our bytes in flight: ClientHello, or Finished + a request */
 
-enum lg_state { LG_IDLE = 0, LG_SYN_SENT, LG_HEAD, LG_BODY, LG_HELD, LG_CLOSED };
+enum lg_state { LG_IDLE = 0, LG_SYN_SENT, LG_TLS_HANDSHAKE, LG_HEAD, LG_BODY, LG_HELD, LG_CLOSED };
+
+/* --tls: one client's TLS side. OpenSSL runs the handshake over memory BIOs and seals the
+ * requests; the server's application records are never given to it: they are framed here,
+ * counted by sequence number and opened (AES-128-GCM) only when their plaintext is needed.
+ * Invariant: after the handshake every byte the server sends belongs to the record framed by
+ * (header, header_have, record_length, record_have), and `sequence` numbers that record. */
+struct lg_tls {
+	SSL *ssl;
+	BIO *network_in;             /* server bytes for OpenSSL (handshake only) */
+	BIO *network_out;            /* OpenSSL's bytes for the server */
+	uint8_t key[16], iv[12];
+	bool have_key;               /* SERVER_TRAFFIC_SECRET_0 seen and expanded */
+	uint64_t sequence;           /* record number of the record being framed */
+	uint8_t header[5];
+	uint8_t header_have;
+	bool record_open;            /* this record is decrypted (sampled, or not inside a body) */
+	uint32_t record_length, record_have;
+	uint32_t flight_length;      /* our unacknowledged bytes at request_seq, for retransmission */
+	uint8_t flight[LG_TLS_FLIGHT_MAX];
+	uint8_t record[LG_TLS_RECORD_MAX];
+};
+
+/* A store file mapped for the byte-exact check of sampled TLS responses. */
+struct lg_file {
+	const uint8_t *data;
+	size_t size;
+	int state;                   /* 0 not tried, 1 mapped, -1 cannot be opened */
+};
 
 struct lg_conn {
 	uint32_t snd_nxt;            /* sequence of our next new byte */
@@ -83,8 +136,11 @@ struct lg_conn {
 	uint8_t request_acked;       /* the server acknowledged the request in flight */
 	uint8_t head_only;           /* HEAD request: no body follows the head */
 	uint8_t retries;             /* retransmissions of the SYN or request in flight (backoff) */
+	uint8_t sampled;             /* --tls: every record is opened, bodies compared with the file */
+	uint8_t body_matches;        /* sampled: every body byte so far equals the file's */
 	uint16_t status;
 	char line[LG_LINE_MAX];
+	struct lg_tls *tls;
 };
 
 struct lg_hist {
@@ -98,9 +154,15 @@ struct lg {
 	uint32_t server_ip, client_ip;           /* host order */
 	uint32_t connections, open_rate, requests_per_conn, lcore;
 	double duration_s;
-	bool no_huge, hold, wait_stdin, head;
+	bool no_huge, hold, wait_stdin, head, tls;
+	uint16_t server_port;
+	uint32_t tls_sample;                     /* every Nth connection is sampled (0: none) */
+	const char *store_root;
 	char **paths;
 	uint32_t path_count;
+	struct lg_file *files;
+	SSL_CTX *ssl_context;
+	EVP_CIPHER_CTX *gcm;
 	/* port */
 	uint16_t port_id;
 	struct rte_mempool *pool;
@@ -117,7 +179,11 @@ struct lg {
 	/* counters */
 	uint64_t established, responses, bytes, rx_packets, tx_packets, tx_dropped, syn_retransmits,
 		request_retransmits, dup_acks, resets_received, bad_status, arp_replies, stale_resets;
+	uint64_t tls_handshakes, tls_handshake_failures, tls_wire_bytes, tls_records, tls_records_opened,
+		tls_records_padded, tls_open_failures, tls_bad_records, tls_tickets_skipped, tls_alerts,
+		sampled_connections, sampled_verified, sampled_mismatched;
 	struct lg_hist ttfb, ttlb;
+	char tls_json[768];
 };
 
 static volatile bool lg_quit;
@@ -279,7 +345,8 @@ static void lg_send_segment(struct lg *g, uint32_t index, uint8_t flags, uint32_
 	p[24] = (uint8_t)(sum >> 8), p[25] = (uint8_t)sum;
 	/* TCP */
 	tcp = p + 34;
-	tcp[0] = (uint8_t)(port >> 8), tcp[1] = (uint8_t)port, tcp[2] = 0, tcp[3] = 80;
+	tcp[0] = (uint8_t)(port >> 8), tcp[1] = (uint8_t)port;
+	tcp[2] = (uint8_t)(g->server_port >> 8), tcp[3] = (uint8_t)g->server_port;
 	*(uint32_t *)(void *)(tcp + 4) = htonl(seq);
 	*(uint32_t *)(void *)(tcp + 8) = htonl((flags & 0x10) ? c->rcv_nxt : 0);
 	tcp[12] = (uint8_t)((tcp_len / 4) << 4), tcp[13] = flags;
@@ -301,6 +368,45 @@ static int lg_format_request(const struct lg *g, uint32_t path, char *buf, size_
 			g->head ? "HEAD" : "GET", g->paths[path]);
 }
 
+/* Our bytes in order from seq, cut at the MSS, each segment with PSH|ACK. */
+static void lg_send_bytes(struct lg *g, uint32_t index, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	for (uint32_t off = 0; off < len; off += LG_MSS)
+		lg_send_segment(g, index, 0x18, seq + off, data + off, len - off < LG_MSS ? len - off : LG_MSS);
+}
+
+/* --tls: whatever OpenSSL has written (a handshake flight, a sealed request) goes out as the
+ * new flight in flight; it is kept until the next one for retransmission. */
+static int lg_tls_send_flight(struct lg *g, uint32_t index)
+{
+	struct lg_conn *c = &g->conns[index];
+	struct lg_tls *t = c->tls;
+	size_t pending = BIO_ctrl_pending(t->network_out);
+	int n;
+
+	if (!pending)
+		return 0;
+	if (pending > sizeof(t->flight))
+		return -EMSGSIZE;
+	n = BIO_read(t->network_out, t->flight, (int)pending);
+	if (n <= 0)
+		return -EIO;
+	t->flight_length = (uint32_t)n;
+	c->request_seq = c->snd_nxt;
+	c->request_acked = 0;
+	lg_send_bytes(g, index, c->snd_nxt, t->flight, t->flight_length);
+	c->snd_nxt += t->flight_length;
+	return n;
+}
+
+static void lg_reset_connection(struct lg *g, uint32_t index)
+{
+	struct lg_conn *c = &g->conns[index];
+
+	lg_send_segment(g, index, 0x14, c->snd_nxt, NULL, 0); /* RST|ACK */
+	c->state = LG_CLOSED;
+}
+
 static void lg_send_request(struct lg *g, uint32_t index)
 {
 	struct lg_conn *c = &g->conns[index];
@@ -320,9 +426,16 @@ static void lg_send_request(struct lg *g, uint32_t index)
 	c->head_only = g->head;
 	c->unacked_segments = 0;
 	c->t_request = c->t_progress = rte_rdtsc();
+	c->requests++;
+	if (c->tls) { /* sealed by OpenSSL; after the handshake its Finished goes out with it */
+		if (SSL_write(c->tls->ssl, req, n) != n || lg_tls_send_flight(g, index) <= 0) {
+			g->tls_bad_records++;
+			lg_reset_connection(g, index);
+		}
+		return;
+	}
 	lg_send_segment(g, index, 0x18, c->snd_nxt, req, (uint32_t)n); /* PSH|ACK */
 	c->snd_nxt += (uint32_t)n;
-	c->requests++;
 }
 
 /* The request in flight again, byte for byte (rebuilt from its path, never stored). */
@@ -330,10 +443,16 @@ static void lg_resend_request(struct lg *g, uint32_t index)
 {
 	struct lg_conn *c = &g->conns[index];
 	char req[512];
-	int n = lg_format_request(g, c->path, req, sizeof(req));
+	int n;
 
-	lg_send_segment(g, index, 0x18, c->request_seq, req, (uint32_t)n);
 	g->request_retransmits++;
+	if (c->tls) {
+		lg_send_bytes(g, index, c->request_seq, c->tls->flight, c->tls->flight_length);
+		c->t_progress = rte_rdtsc();
+		return;
+	}
+	n = lg_format_request(g, c->path, req, sizeof(req));
+	lg_send_segment(g, index, 0x18, c->request_seq, req, (uint32_t)n);
 	c->t_progress = rte_rdtsc();
 }
 
@@ -350,6 +469,12 @@ static void lg_open(struct lg *g, uint32_t index)
 }
 
 /* --- receive ------------------------------------------------------------------------------- */
+
+/* A connection whose received bytes are acknowledged. */
+static bool lg_conn_live(const struct lg_conn *c)
+{
+	return c->state == LG_TLS_HANDSHAKE || c->state == LG_HEAD || c->state == LG_BODY || c->state == LG_HELD;
+}
 
 static void lg_ack_later(struct lg *g, uint32_t index)
 {
@@ -370,7 +495,7 @@ static void lg_send_acks(struct lg *g)
 		uint32_t next = c->ack_next;
 
 		c->ack_next = 0;
-		if (c->state == LG_HEAD || c->state == LG_BODY || c->state == LG_HELD) {
+		if (lg_conn_live(c)) {
 			lg_send_segment(g, i - 1, 0x10, c->snd_nxt, NULL, 0);
 			c->unacked_segments = 0;
 		}
@@ -392,6 +517,12 @@ static void lg_response_done(struct lg *g, uint32_t index)
 	lg_hist_add(&g->ttlb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
 	if (c->status != 200 && c->status != 206)
 		g->bad_status++;
+	if (c->sampled && !c->head_only) {
+		if (c->body_matches && c->status == 200)
+			g->sampled_verified++;
+		else
+			g->sampled_mismatched++;
+	}
 	if (lg_more_requests(g, c)) {
 		lg_send_request(g, index); /* carries the ACK */
 		c->unacked_segments = 0;
@@ -436,6 +567,373 @@ static uint32_t lg_consume_head(struct lg_conn *c, const uint8_t *p, uint32_t le
 	return i;
 }
 
+/* A store file, mapped on first use, for the byte-exact check of sampled responses. */
+static const struct lg_file *lg_file_get(struct lg *g, uint32_t path)
+{
+	struct lg_file *f = &g->files[path];
+	char name[1024];
+	struct stat st;
+	void *map;
+	int fd;
+
+	if (f->state)
+		return f->state > 0 ? f : NULL;
+	f->state = -1;
+	snprintf(name, sizeof(name), "%s/%s", g->store_root, g->paths[path]);
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		if (map != MAP_FAILED) {
+			f->data = map, f->size = (size_t)st.st_size, f->state = 1;
+		}
+	}
+	close(fd);
+	return f->state > 0 ? f : NULL;
+}
+
+/* Body bytes of a sampled response against the file (data NULL: bytes never seen). */
+static void lg_sample_check(struct lg *g, struct lg_conn *c, const uint8_t *data, uint32_t len)
+{
+	const struct lg_file *f = lg_file_get(g, c->path);
+	uint64_t offset = c->content_length - c->body_left;
+
+	if (!c->body_matches)
+		return;
+	if (!data || !f || f->size != c->content_length || offset + len > f->size ||
+	    memcmp(f->data + offset, data, len))
+		c->body_matches = 0;
+}
+
+/* Response bytes in order: the head parsed, the body counted (and compared when sampled).
+ * data is NULL for the body bytes of records left sealed (--tls, unsampled): only their count
+ * is known. */
+static void lg_consume_plain(struct lg *g, uint32_t index, const uint8_t *data, uint32_t len)
+{
+	struct lg_conn *c = &g->conns[index];
+
+	g->bytes += len;
+	while (len) {
+		uint32_t used;
+
+		if (c->state == LG_HEAD) {
+			if (!data) { /* cannot happen: records that may hold a head are opened */
+				g->tls_bad_records++;
+				lg_reset_connection(g, index);
+				return;
+			}
+			if (!c->got_first_byte) {
+				c->got_first_byte = 1;
+				lg_hist_add(&g->ttfb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
+			}
+			used = lg_consume_head(c, data, len);
+			data += used, len -= used;
+			if (c->state == LG_BODY) {
+				c->body_matches = 1;
+				if (!c->body_left)
+					lg_response_done(g, index);
+			}
+		} else if (c->state == LG_BODY) {
+			used = len < c->body_left ? len : (uint32_t)c->body_left;
+			if (c->sampled && !c->head_only)
+				lg_sample_check(g, c, data, used);
+			c->body_left -= used;
+			if (data)
+				data += used;
+			len -= used;
+			if (!c->body_left)
+				lg_response_done(g, index);
+		} else {
+			break; /* bytes after what was asked: counted, ignored */
+		}
+	}
+}
+
+/* --- TLS (--tls) ----------------------------------------------------------------------------- */
+
+static int lg_tls_index = -1; /* SSL ex_data slot: the connection index */
+
+/* HKDF-Expand-Label(secret, label, "", length) with SHA-256 (RFC 8446 7.1), length <= 32:
+ * HKDF-Expand's first block, HMAC(secret, HkdfLabel || 0x01), is all that is needed. */
+static int lg_tls_expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t length)
+{
+	uint8_t info[2 + 1 + 6 + 32 + 1 + 1], digest[EVP_MAX_MD_SIZE];
+	size_t label_length = strlen(label), n = 0;
+	unsigned int digest_length = 0;
+
+	if (length > 32 || label_length > 32)
+		return -EINVAL;
+	info[n++] = (uint8_t)(length >> 8), info[n++] = (uint8_t)length;
+	info[n++] = (uint8_t)(6 + label_length);
+	memcpy(info + n, "tls13 ", 6), n += 6;
+	memcpy(info + n, label, label_length), n += label_length;
+	info[n++] = 0;    /* empty context */
+	info[n++] = 0x01; /* HKDF-Expand block counter */
+	if (!HMAC(EVP_sha256(), secret, 32, info, n, digest, &digest_length) || digest_length < length)
+		return -EIO;
+	memcpy(out, digest, length);
+	return 0;
+}
+
+static int lg_hex_byte(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 2; i++) {
+		char ch = p[i];
+
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= ch - '0';
+		else if (ch >= 'a' && ch <= 'f')
+			v |= ch - 'a' + 10;
+		else if (ch >= 'A' && ch <= 'F')
+			v |= ch - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* The key log line "SERVER_TRAFFIC_SECRET_0 <client random> <secret>": the server's
+ * application key and IV (RFC 8446 7.3). */
+static void lg_tls_keylog(const SSL *ssl, const char *line)
+{
+	static const char tag[] = "SERVER_TRAFFIC_SECRET_0 ";
+	struct lg_tls *t = SSL_get_ex_data(ssl, lg_tls_index);
+	const char *hex;
+	uint8_t secret[32];
+
+	if (!t || strncmp(line, tag, sizeof(tag) - 1))
+		return;
+	hex = strchr(line + sizeof(tag) - 1, ' ');
+	if (!hex || strlen(hex + 1) != 64)
+		return; /* not SHA-256: only TLS_AES_128_GCM_SHA256 is offered */
+	for (int i = 0; i < 32; i++) {
+		int v = lg_hex_byte(hex + 1 + 2 * i);
+
+		if (v < 0)
+			return;
+		secret[i] = (uint8_t)v;
+	}
+	t->have_key = !lg_tls_expand_label(secret, "key", t->key, 16) && !lg_tls_expand_label(secret, "iv", t->iv, 12);
+	OPENSSL_cleanse(secret, sizeof(secret));
+}
+
+static int lg_tls_setup(struct lg *g)
+{
+	g->ssl_context = SSL_CTX_new(TLS_client_method());
+	g->gcm = EVP_CIPHER_CTX_new();
+	lg_tls_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	g->files = calloc(g->path_count, sizeof(*g->files));
+	if (!g->ssl_context || !g->gcm || lg_tls_index < 0 || !g->files)
+		return -ENOMEM;
+	if (!SSL_CTX_set_min_proto_version(g->ssl_context, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(g->ssl_context, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(g->ssl_context, "TLS_AES_128_GCM_SHA256") ||
+	    !EVP_DecryptInit_ex(g->gcm, EVP_aes_128_gcm(), NULL, NULL, NULL))
+		return -EINVAL;
+	SSL_CTX_set_verify(g->ssl_context, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_clear_options(g->ssl_context, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	SSL_CTX_set_mode(g->ssl_context, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_keylog_callback(g->ssl_context, lg_tls_keylog);
+	return 0;
+}
+
+static void lg_tls_free(struct lg_tls *t)
+{
+	if (!t)
+		return;
+	SSL_free(t->ssl); /* frees both BIOs */
+	free(t);
+}
+
+static void lg_tls_fail(struct lg *g, uint32_t index)
+{
+	g->tls_handshake_failures++;
+	lg_reset_connection(g, index);
+}
+
+/* After the SYN-ACK: a TLS client for this connection, its ClientHello on the wire. */
+static void lg_tls_start(struct lg *g, uint32_t index)
+{
+	struct lg_conn *c = &g->conns[index];
+	struct lg_tls *t = c->tls;
+
+	if (!t) {
+		t = c->tls = calloc(1, sizeof(*t));
+		if (!t) {
+			lg_tls_fail(g, index);
+			return;
+		}
+	} else {
+		SSL_free(t->ssl);
+		memset(t, 0, sizeof(*t));
+	}
+	t->ssl = SSL_new(g->ssl_context);
+	t->network_in = BIO_new(BIO_s_mem());
+	t->network_out = BIO_new(BIO_s_mem());
+	if (!t->ssl || !t->network_in || !t->network_out) {
+		if (!t->ssl) {
+			BIO_free(t->network_in);
+			BIO_free(t->network_out);
+		}
+		lg_tls_fail(g, index);
+		return;
+	}
+	SSL_set_bio(t->ssl, t->network_in, t->network_out);
+	SSL_set_ex_data(t->ssl, lg_tls_index, t);
+	SSL_set_connect_state(t->ssl);
+	c->sampled = g->tls_sample && index % g->tls_sample == 0;
+	g->sampled_connections += c->sampled;
+	c->state = LG_TLS_HANDSHAKE;
+	c->retries = 0;
+	c->t_request = c->t_progress = rte_rdtsc();
+	if (SSL_do_handshake(t->ssl) != -1 || SSL_get_error(t->ssl, -1) != SSL_ERROR_WANT_READ ||
+	    lg_tls_send_flight(g, index) <= 0)
+		lg_tls_fail(g, index);
+}
+
+/* A whole record of the server's application stream, opened in place: AES-128-GCM with
+ * nonce = iv XOR sequence, AAD = its header; the inner content type and zero padding
+ * stripped (RFC 8446 5.2-5.3). */
+static void lg_tls_open_record(struct lg *g, uint32_t index)
+{
+	struct lg_conn *c = &g->conns[index];
+	struct lg_tls *t = c->tls;
+	uint32_t sealed = t->record_length - LG_TLS_TAG, n;
+	uint8_t nonce[12];
+	int out = 0;
+
+	memcpy(nonce, t->iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] ^= (uint8_t)(t->sequence >> (56 - 8 * i));
+	if (!EVP_DecryptInit_ex(g->gcm, NULL, NULL, t->key, nonce) ||
+	    !EVP_DecryptUpdate(g->gcm, NULL, &out, t->header, 5) ||
+	    !EVP_DecryptUpdate(g->gcm, t->record, &out, t->record, (int)sealed) ||
+	    !EVP_CIPHER_CTX_ctrl(g->gcm, EVP_CTRL_GCM_SET_TAG, LG_TLS_TAG, t->record + sealed) ||
+	    EVP_DecryptFinal_ex(g->gcm, t->record + out, &out) <= 0) {
+		g->tls_open_failures++;
+		lg_reset_connection(g, index);
+		return;
+	}
+	g->tls_records_opened++;
+	for (n = sealed; n && !t->record[n - 1]; n--)
+		;
+	if (!n) {
+		g->tls_bad_records++;
+		lg_reset_connection(g, index);
+		return;
+	}
+	n--; /* the inner content type */
+	if (n != sealed - 1)
+		g->tls_records_padded++; /* counting unopened records as length - 17 would be wrong */
+	switch (t->record[n]) {
+	case 23:
+		lg_consume_plain(g, index, t->record, n);
+		break;
+	case 22: /* NewSessionTicket (a KeyUpdate would change the key: not expected) */
+		g->tls_tickets_skipped++;
+		if (n >= 1 && t->record[0] == 24) {
+			g->tls_bad_records++;
+			lg_reset_connection(g, index);
+		}
+		break;
+	default: /* alert */
+		g->tls_alerts++;
+		lg_reset_connection(g, index);
+		break;
+	}
+}
+
+/* Server bytes after the handshake: records framed by their 5-byte headers and numbered. A
+ * record is opened when the connection is sampled or a response head may be in it (the
+ * connection is not inside a body when it starts); any other record is counted as
+ * length - 17 plaintext bytes (TLS 1.3 without padding, checked on the opened ones). */
+static void lg_tls_records(struct lg *g, uint32_t index, const uint8_t *p, uint32_t len)
+{
+	struct lg_conn *c = &g->conns[index];
+	struct lg_tls *t = c->tls;
+
+	while (len && c->state != LG_CLOSED) {
+		uint32_t n;
+
+		if (t->header_have < 5) {
+			n = 5u - t->header_have < len ? 5u - t->header_have : len;
+			memcpy(t->header + t->header_have, p, n);
+			t->header_have = (uint8_t)(t->header_have + n);
+			p += n, len -= n;
+			if (t->header_have < 5)
+				break;
+			t->record_length = (uint32_t)t->header[3] << 8 | t->header[4];
+			t->record_have = 0;
+			if (t->header[0] != 23 || t->header[1] != 3 || t->header[2] != 3 ||
+			    t->record_length <= LG_TLS_TAG || t->record_length > LG_TLS_RECORD_MAX) {
+				g->tls_bad_records++;
+				lg_reset_connection(g, index);
+				return;
+			}
+			t->record_open = c->sampled || c->state != LG_BODY;
+			continue;
+		}
+		n = t->record_length - t->record_have < len ? t->record_length - t->record_have : len;
+		if (t->record_open)
+			memcpy(t->record + t->record_have, p, n);
+		t->record_have += n;
+		p += n, len -= n;
+		if (t->record_have < t->record_length)
+			break;
+		g->tls_records++;
+		if (t->record_open)
+			lg_tls_open_record(g, index);
+		else
+			lg_consume_plain(g, index, NULL, t->record_length - LG_TLS_TAG - 1);
+		t->sequence++;
+		t->header_have = 0;
+	}
+}
+
+/* In-order server bytes on a --tls connection: to OpenSSL until the handshake is done, then
+ * the record framer. */
+static void lg_tls_input(struct lg *g, uint32_t index, const uint8_t *p, uint32_t len)
+{
+	struct lg_conn *c = &g->conns[index];
+	struct lg_tls *t = c->tls;
+	uint8_t rest[4096];
+	int rc, n;
+
+	if (c->state != LG_TLS_HANDSHAKE) {
+		lg_tls_records(g, index, p, len);
+		return;
+	}
+	if (BIO_write(t->network_in, p, (int)len) != (int)len) {
+		lg_tls_fail(g, index);
+		return;
+	}
+	rc = SSL_do_handshake(t->ssl);
+	if (rc != 1) {
+		if (SSL_get_error(t->ssl, rc) != SSL_ERROR_WANT_READ || lg_tls_send_flight(g, index) < 0)
+			lg_tls_fail(g, index);
+		return;
+	}
+	if (!t->have_key || SSL_version(t->ssl) != TLS1_3_VERSION) {
+		lg_tls_fail(g, index);
+		return;
+	}
+	g->tls_handshakes++;
+	/* OpenSSL reads record by record (no read-ahead): what it left in the BIO is the start
+	 * of the server's application stream, record number 0. */
+	n = BIO_read(t->network_in, rest, sizeof(rest));
+	if (BIO_ctrl_pending(t->network_in)) {
+		lg_tls_fail(g, index);
+		return;
+	}
+	lg_send_request(g, index); /* our Finished and the first request */
+	if (n > 0 && c->state == LG_HEAD)
+		lg_tls_records(g, index, rest, (uint32_t)n);
+}
+
 static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 {
 	uint32_t ihl = (ip4[0] & 15u) * 4, dst = ntohl(*(const uint32_t *)(const void *)(ip4 + 16)), index, seq,
@@ -465,6 +963,8 @@ static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 	if (flags & 0x04) { /* RST */
 		if (c->state != LG_CLOSED && c->state != LG_IDLE)
 			g->resets_received++;
+		if (c->state == LG_TLS_HANDSHAKE)
+			g->tls_handshake_failures++;
 		c->state = LG_CLOSED;
 		return;
 	}
@@ -481,11 +981,14 @@ static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 		if ((flags & 0x12) == 0x12) {
 			c->rcv_nxt = seq + 1;
 			g->established++;
-			lg_send_request(g, index); /* ACK of the SYN-ACK, with the request */
+			if (g->tls)
+				lg_tls_start(g, index); /* ACK of the SYN-ACK, with the ClientHello */
+			else
+				lg_send_request(g, index); /* ACK of the SYN-ACK, with the request */
 		}
 		return;
 	}
-	if (c->state != LG_HEAD && c->state != LG_BODY && c->state != LG_HELD)
+	if (!lg_conn_live(c))
 		return;
 	if ((flags & 0x10) && (int32_t)(ack - c->snd_nxt) >= 0)
 		c->request_acked = 1;
@@ -497,33 +1000,14 @@ static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 			return;
 		}
 		c->rcv_nxt += payload_len;
-		g->bytes += payload_len;
 		c->t_progress = rte_rdtsc();
-		while (payload_len) {
-			uint32_t used;
-
-			if (c->state == LG_HEAD) {
-				if (!c->got_first_byte) {
-					c->got_first_byte = 1;
-					lg_hist_add(&g->ttfb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
-				}
-				used = lg_consume_head(c, payload, payload_len);
-				payload += used, payload_len -= used;
-				if (c->state == LG_BODY && !c->body_left) {
-					lg_response_done(g, index);
-					continue;
-				}
-			} else if (c->state == LG_BODY) {
-				used = payload_len < c->body_left ? payload_len : (uint32_t)c->body_left;
-				c->body_left -= used;
-				payload += used, payload_len -= used;
-				if (!c->body_left)
-					lg_response_done(g, index);
-			} else {
-				break; /* bytes after what was asked: counted, ignored */
-			}
+		if (c->tls) {
+			g->tls_wire_bytes += payload_len;
+			lg_tls_input(g, index, payload, payload_len);
+		} else {
+			lg_consume_plain(g, index, payload, payload_len);
 		}
-		if (c->state == LG_HEAD || c->state == LG_BODY || c->state == LG_HELD) {
+		if (lg_conn_live(c)) {
 			if (++c->unacked_segments >= 2) {
 				lg_send_segment(g, index, 0x10, c->snd_nxt, NULL, 0);
 				c->unacked_segments = 0;
@@ -635,7 +1119,8 @@ static void lg_sweep(struct lg *g)
 			c->t_progress = now;
 			c->retries++;
 			g->syn_retransmits++;
-		} else if (c->state == LG_HEAD && !c->got_first_byte && !c->request_acked &&
+		} else if ((c->state == LG_TLS_HANDSHAKE || (c->state == LG_HEAD && !c->got_first_byte)) &&
+			   !c->request_acked &&
 			   now - c->t_progress > g->tsc_per_us * LG_REQUEST_RTO_US * backoff) {
 			lg_resend_request(g, index);
 			c->retries++;
@@ -705,7 +1190,8 @@ static void lg_usage(FILE *out)
 {
 	fprintf(out, "usage: sluice-loadgen --socket PATH --server-ip IP --client-ip IP --connections N --paths FILE\n"
 		     "                      [--duration S] [--open-rate N/s] [--requests-per-conn N] [--hold]\n"
-		     "                      [--lcore N] [--file-prefix P] [--no-huge] [--wait-stdin] [--head]\n");
+		     "                      [--lcore N] [--file-prefix P] [--no-huge] [--wait-stdin] [--head]\n"
+		     "                      [--server-port N] [--tls --store DIR [--tls-sample N]]\n");
 }
 
 static int lg_parse(struct lg *g, int argc, char **argv)
@@ -718,6 +1204,8 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 		{"lcore", required_argument, NULL, 'l'},   {"file-prefix", required_argument, NULL, 'f'},
 		{"no-huge", no_argument, NULL, 'H'},       {"hold", no_argument, NULL, 'o'},
 		{"wait-stdin", no_argument, NULL, 'w'},    {"head", no_argument, NULL, 'm'},
+		{"server-port", required_argument, NULL, 'P'}, {"tls", no_argument, NULL, 't'},
+		{"tls-sample", required_argument, NULL, 'T'}, {"store", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct in_addr a;
@@ -726,6 +1214,7 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 	g->duration_s = 10;
 	g->open_rate = 100000;
 	g->file_prefix = "sluice-loadgen";
+	g->tls_sample = 16;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
 		case 's': g->socket_path = optarg; break;
@@ -750,6 +1239,10 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 		case 'o': g->hold = true; break;
 		case 'w': g->wait_stdin = true; break;
 		case 'm': g->head = true; break;
+		case 'P': g->server_port = (uint16_t)strtoul(optarg, NULL, 10); break;
+		case 't': g->tls = true; break;
+		case 'T': g->tls_sample = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'R': g->store_root = optarg; break;
 		case 'h': lg_usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -757,26 +1250,47 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 	if (!g->socket_path || !g->server_ip || !g->client_ip || !g->connections || !g->paths_file ||
 	    g->duration_s <= 0 || !g->open_rate || optind != argc)
 		return -EINVAL;
+	if (g->tls && g->tls_sample && !g->store_root)
+		return -EINVAL; /* sampled responses are compared with the store's files */
+	if (!g->server_port)
+		g->server_port = g->tls ? 443 : 80;
 	if (g->hold && !g->requests_per_conn)
 		g->requests_per_conn = 1;
 	return 0;
 }
 
+/* The --tls part of the summary: bytes above are plaintext (response heads and bodies). */
+static void lg_print_tls_json(struct lg *g)
+{
+	snprintf(g->tls_json, sizeof(g->tls_json),
+		 ",\"tls\":{\"handshakes_completed\":%" PRIu64 ",\"handshakes_failed\":%" PRIu64
+		 ",\"wire_bytes\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_opened\":%" PRIu64
+		 ",\"records_padded\":%" PRIu64 ",\"open_failures\":%" PRIu64 ",\"bad_records\":%" PRIu64
+		 ",\"tickets_skipped\":%" PRIu64 ",\"alerts\":%" PRIu64 ",\"sample_every\":%u"
+		 ",\"sampled_connections\":%" PRIu64 ",\"sampled_responses_verified\":%" PRIu64
+		 ",\"sampled_responses_mismatched\":%" PRIu64 "}",
+		 g->tls_handshakes, g->tls_handshake_failures, g->tls_wire_bytes, g->tls_records, g->tls_records_opened,
+		 g->tls_records_padded, g->tls_open_failures, g->tls_bad_records, g->tls_tickets_skipped, g->tls_alerts,
+		 g->tls_sample, g->sampled_connections, g->sampled_verified, g->sampled_mismatched);
+}
+
 static void lg_print_json(struct lg *g, double seconds)
 {
+	if (g->tls)
+		lg_print_tls_json(g);
 	printf("{\"connections\":%u,\"opened\":%u,\"established\":%" PRIu64 ",\"responses\":%" PRIu64
 	       ",\"bytes\":%" PRIu64 ",\"seconds\":%.3f,\"gbit_s\":%.3f,\"req_s\":%.1f,"
 	       "\"ttfb_us\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"count\":%" PRIu64 "},"
 	       "\"ttlb_us\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"count\":%" PRIu64 "},"
 	       "\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
 	       ",\"syn_retransmits\":%" PRIu64 ",\"request_retransmits\":%" PRIu64 ",\"dup_acks\":%" PRIu64
-	       ",\"resets_received\":%" PRIu64 ",\"stale_connections_reset\":%" PRIu64 ",\"bad_status\":%" PRIu64 "}\n",
+	       ",\"resets_received\":%" PRIu64 ",\"stale_connections_reset\":%" PRIu64 ",\"bad_status\":%" PRIu64 "%s}\n",
 	       g->connections, g->opened, g->established, g->responses, g->bytes, seconds,
 	       (double)g->bytes * 8 / 1e9 / seconds, (double)g->responses / seconds, lg_hist_percentile(&g->ttfb, 50),
 	       lg_hist_percentile(&g->ttfb, 99), g->ttfb.total, lg_hist_percentile(&g->ttlb, 50),
 	       lg_hist_percentile(&g->ttlb, 99), g->ttlb.total, g->rx_packets, g->tx_packets, g->tx_dropped,
 	       g->syn_retransmits, g->request_retransmits, g->dup_acks, g->resets_received, g->stale_resets,
-	       g->bad_status);
+	       g->bad_status, g->tls ? g->tls_json : "");
 	fflush(stdout);
 }
 
@@ -823,6 +1337,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, lg_signal);
 	rc = 1;
 	g.conns = calloc(g.connections, sizeof(*g.conns));
+	if (g.tls && lg_tls_setup(&g)) {
+		fprintf(stderr, "sluice-loadgen: cannot set up the TLS client\n");
+		goto cleanup;
+	}
 	if (!g.conns || lg_port_open(&g)) {
 		fprintf(stderr, "sluice-loadgen: cannot set up the memif port or %u connections\n", g.connections);
 		goto cleanup;
@@ -899,6 +1417,14 @@ int main(int argc, char **argv)
 cleanup:
 	rte_eth_dev_stop(g.port_id);
 	rte_eth_dev_close(g.port_id);
+	for (uint32_t i = 0; g.conns && i < g.opened; i++)
+		lg_tls_free(g.conns[i].tls);
+	for (uint32_t i = 0; g.files && i < g.path_count; i++)
+		if (g.files[i].state > 0)
+			munmap((void *)g.files[i].data, g.files[i].size);
+	free(g.files);
+	EVP_CIPHER_CTX_free(g.gcm);
+	SSL_CTX_free(g.ssl_context);
 	free(g.conns);
 	rte_eal_cleanup();
 	return rc;
