@@ -1390,8 +1390,13 @@ def quick_line(report):
         return "nan" if x is None else f"{x:.3f}"
     return (f"quick: https_cpu_per_gb nginx/sluice={q(rt['https_cpu_per_gb_nginx_over_sluice'])} "
             f"plain_cpu_per_gb nginx/sluice={q(rt['plain_cpu_per_gb_nginx_over_sluice'])} "
-            f"tls_lcore sluice/limit={q(rt['tls_lcore_sluice_over_limit'])} "
-            f"tls_lcore_memif sluice/limit={q(rt['tls_lcore_sluice_memif_over_limit'])}")
+            f"tls_lcore sluice/limit={q(rt['tls_lcore_sluice_over_limit'])}")
+
+
+def memif_line(report):
+    """The data plane without the kernel (memif), printed just before the quick line."""
+    x = report["ratios"].get("tls_lcore_sluice_memif_over_limit")
+    return f"memif: tls_lcore sluice/limit={'nan' if x is None else f'{x:.3f}'}"
 
 
 # --- plots -------------------------------------------------------------------------------------
@@ -1543,6 +1548,7 @@ def main():
         shutil.rmtree(bench.work, ignore_errors=True)
     print_table(report)
     log(f"results: {stem}.json" + "".join(f", {p}" for p in report["plots"]))
+    print(memif_line(report))
     print(quick_line(report), flush=True)
     return 0
 
