@@ -1074,6 +1074,7 @@ Ciphersuites = {p['suites']}
         rss_idle = marks["rss_idle"]
         step = {
             "idle": idle, "active": active, "open_rate_per_s": rate, "idle_established": idle_est,
+            "idle_held": summary.get("idle_held"),
             "idle_phase_s": summary["idle_phase_s"], "dataplane_established_peak": peak_est,
             "max_connections": idle + active + 1024,
             "rss_start_bytes": rss_start, "rss_idle_bytes": rss_idle, "rss_peak_bytes": peak_rss,
@@ -1111,17 +1112,22 @@ Ciphersuites = {p['suites']}
             if "error" in s or base is None:
                 continue
             s["gbit_s_over_first"] = ratio(s["gbit_s"], base["gbit_s"])
-            s["resident_bytes_per_idle_connection_over_first"] = ratio(s["resident_bytes_per_idle_connection"],
-                                                                       base["resident_bytes_per_idle_connection"])
+            # What one more connection costs: RSS with the idle population in place against the
+            # first step's, over the connections added. Unlike resident_bytes_per_idle_connection
+            # this includes what the data plane touches at start for a table sized for them.
+            s["resident_bytes_per_connection_over_first"] = ratio(
+                s["rss_idle_bytes"] - base["rss_idle_bytes"], s["idle_established"] - base["idle_established"])
             s["server_cpu_s_per_gb_over_first"] = ratio(s["server_cpu_s_per_gb"], base["server_cpu_s_per_gb"])
         top = next((s for s in reversed(steps) if "error" not in s), None)
         summary = None
         if top is not None:
-            per_conn = top["resident_bytes_per_idle_connection"]
+            per_conn = top.get("resident_bytes_per_connection_over_first")
             summary = {
                 "first_step_idle": base["idle"], "largest_step_idle": top["idle"],
                 "idle_established": top["idle_established"],
-                "resident_bytes_per_idle_connection": per_conn,
+                "resident_bytes_per_connection_over_first": per_conn,
+                "resident_bytes_per_idle_connection": top["resident_bytes_per_idle_connection"],
+                "rss_idle_bytes": top["rss_idle_bytes"],
                 "gbit_s_largest_over_first": top.get("gbit_s_over_first"),
                 "target": "1M established per lcore, <= 1 KiB each, Gb/s within 10 % of the 1k step",
                 "meets_target": bool(top["idle"] >= 1000000 and top["idle_established"] >= top["idle"]
@@ -1131,7 +1137,10 @@ Ciphersuites = {p['suites']}
         return {"steps": steps, "summary": summary,
                 "note": "each step: a fresh data plane with max_connections = idle + 16 + 1024; RSS = VmRSS of the "
                         "data plane (rss_idle when the idle population is in place, before the active downloads); "
-                        "resident bytes per idle connection = (rss_idle - rss_start) / idle established; Gb/s, "
+                        "resident bytes per idle connection = (rss_idle - rss_start) / idle established (what the connections "
+                        "touch beyond the data plane's start); resident bytes per connection over first = (rss_idle - "
+                        "the first step's rss_idle) / (idle established - the first step's), the marginal cost "
+                        "including the tables sized for them, which the target is judged on; Gb/s, "
                         "s/GB and TTFB/TTLB count the 16 active connections only (sluice-loadgen --idle)"}
 
     def phase_memif(self, server, round_no):
@@ -1460,19 +1469,19 @@ def scale_lines(scale):
     """The memif scale test, a line per step and one for the largest against the 1k step."""
     if not scale or not scale.get("steps"):
         return []
-    lines = ["scale (memif, 16 active connections, 2 MiB segments): idle  established  RSS MiB  B/conn  "
+    lines = ["scale (memif, 16 active, 2 MiB segments): idle  established  RSS MiB  B/conn (marginal over 1k)  "
              "Gb/s  /1k  CPU s/GB"]
     for s in scale["steps"]:
         if "error" in s:
             lines.append(f"  {s['idle']:>9}  failed: {s['error'][:100]}")
             continue
         lines.append(f"  {s['idle']:>9}  {s['idle_established']:>9}  {s['rss_idle_bytes'] / 2**20:7.0f}  "
-                     f"{fmt(s['resident_bytes_per_idle_connection'], 0):>6}  {fmt(s['gbit_s']):>5}  "
+                     f"{fmt(s['resident_bytes_per_idle_connection'], 0):>6} ({fmt(s.get('resident_bytes_per_connection_over_first'), 0):>5})  {fmt(s['gbit_s']):>5}  "
                      f"{fmt(s.get('gbit_s_over_first'), 3)}  {fmt(s['server_cpu_s_per_gb'], 3)}")
     m = scale["summary"]
     if m:
-        lines.append(f"scale: {m['idle_established']} idle established, {fmt(m['resident_bytes_per_idle_connection'], 0)} "
-                     f"resident bytes each, Gb/s {fmt(m['gbit_s_largest_over_first'], 3)} of the {m['first_step_idle']} "
+        lines.append(f"scale: {m['idle_established']} idle established, {fmt(m['resident_bytes_per_connection_over_first'], 0)} "
+                     f"resident bytes each over the first step, Gb/s {fmt(m['gbit_s_largest_over_first'], 3)} of the {m['first_step_idle']} "
                      f"step's; target (1M, <= 1 KiB, >= 0.9) {'met' if m['meets_target'] else 'not met'}")
     return lines
 

@@ -25,10 +25,11 @@
  * open without new requests once each has had its responses (connection-scale tests).
  * --idle N mixes the two: the first N connections (of --connections) open at --open-rate, each
  * sends one HEAD and is then held; the others are active (keep-alive GETs, round robin) and
- * open only once every idle connection is established (or 5 s after the last idle SYN went
- * out, whichever comes first). --duration then counts from that moment, and responses, bytes,
+ * open only once every idle connection is established and has had its HEAD's response (or 5 s
+ * after the last idle SYN went out, whichever comes first). --duration then counts from that moment, and responses, bytes,
  * Gb/s, req/s, TTFB and TTLB in the summary are the active connections' alone
- * ("idle_established": idle connections established when the run ended; "idle_phase_s").
+ * ("idle_established": idle connections established when the run ended, "idle_held": those
+ * that had their HEAD's response; "idle_phase_s": seconds before the active ones started).
  *
  * --tls (port 443 unless --server-port): after the SYN-ACK each connection runs a TLS 1.3
  * handshake (TLS_AES_128_GCM_SHA256 only, no certificate check) with an OpenSSL client over
@@ -186,6 +187,7 @@ struct lg {
 	uint64_t t_active;                       /* --idle: when the active connections started (0: not yet) */
 	uint64_t t_idle_opened;                  /* --idle: when the last idle SYN went out */
 	uint64_t idle_established;               /* --idle: idle connections established now */
+	uint64_t idle_held;                      /* --idle: of those, held after their HEAD's response */
 	/* counters */
 	uint64_t established, responses, bytes, rx_packets, tx_packets, tx_dropped, syn_retransmits,
 		request_retransmits, dup_acks, resets_received, bad_status, arp_replies, stale_resets;
@@ -416,6 +418,8 @@ static void lg_close(struct lg *g, uint32_t index)
 
 	if (index < g->idle && c->state != LG_IDLE && c->state != LG_SYN_SENT && c->state != LG_CLOSED)
 		g->idle_established--;
+	if (index < g->idle && c->state == LG_HELD)
+		g->idle_held--;
 	c->state = LG_CLOSED;
 }
 
@@ -551,6 +555,8 @@ static void lg_response_done(struct lg *g, uint32_t index)
 		lg_send_request(g, index); /* carries the ACK */
 		c->unacked_segments = 0;
 	} else {
+		if (index < g->idle && c->state != LG_HELD)
+			g->idle_held++;
 		c->state = LG_HELD;
 		lg_ack_later(g, index);
 	}
@@ -1317,13 +1323,13 @@ static void lg_print_json(struct lg *g, double seconds)
 	       "\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
 	       ",\"syn_retransmits\":%" PRIu64 ",\"request_retransmits\":%" PRIu64 ",\"dup_acks\":%" PRIu64
 	       ",\"resets_received\":%" PRIu64 ",\"stale_connections_reset\":%" PRIu64 ",\"bad_status\":%" PRIu64
-	       ",\"idle\":%u,\"idle_established\":%" PRIu64 ",\"idle_phase_s\":%.3f%s}\n",
+	       ",\"idle\":%u,\"idle_established\":%" PRIu64 ",\"idle_held\":%" PRIu64 ",\"idle_phase_s\":%.3f%s}\n",
 	       g->connections, g->opened, g->established, g->responses, g->bytes, seconds,
 	       (double)g->bytes * 8 / 1e9 / seconds, (double)g->responses / seconds, lg_hist_percentile(&g->ttfb, 50),
 	       lg_hist_percentile(&g->ttfb, 99), g->ttfb.total, lg_hist_percentile(&g->ttlb, 50),
 	       lg_hist_percentile(&g->ttlb, 99), g->ttlb.total, g->rx_packets, g->tx_packets, g->tx_dropped,
 	       g->syn_retransmits, g->request_retransmits, g->dup_acks, g->resets_received, g->stale_resets,
-	       g->bad_status, g->idle, g->idle_established,
+	       g->bad_status, g->idle, g->idle_established, g->idle_held,
 	       g->idle ? (double)((g->t_active ? g->t_active : rte_rdtsc()) - g->t_start) / (double)g->tsc_hz : 0.0,
 	       g->tls ? g->tls_json : "");
 	fflush(stdout);
@@ -1414,12 +1420,13 @@ int main(int argc, char **argv)
 			limit = g.idle;
 			if (g.opened >= g.idle && !g.t_idle_opened)
 				g.t_idle_opened = now;
-			if (g.idle_established >= g.idle || (g.t_idle_opened && now - g.t_idle_opened > 5 * g.tsc_hz)) {
+			if (g.idle_held >= g.idle || (g.t_idle_opened && now - g.t_idle_opened > 5 * g.tsc_hz)) {
 				g.t_active = now;
 				g.t_end = now + (uint64_t)(g.duration_s * (double)g.tsc_hz);
-				fprintf(stderr, "loadgen: %6.1f s  %" PRIu64 " of %u idle connections established; "
-					"%u active connections start\n", (double)(now - g.t_start) / (double)g.tsc_hz,
-					g.idle_established, g.idle, g.connections - g.idle);
+				fprintf(stderr, "loadgen: %6.1f s  %" PRIu64 " of %u idle connections established, %" PRIu64
+					" held after their HEAD; %u active connections start\n",
+					(double)(now - g.t_start) / (double)g.tsc_hz, g.idle_established, g.idle, g.idle_held,
+					g.connections - g.idle);
 				limit = g.connections;
 			}
 		}
