@@ -993,38 +993,69 @@ Ciphersuites = {p['suites']}
             "loadgen": lg,
         }
 
-    def scale_test(self, server, connections):
-        """Connections at scale over memif: the loadgen opens `connections` clients at 50k/s,
-        each sends one HEAD (no bulk data) and then holds its connection; the data plane's
-        established count and resident memory are sampled while they are all open."""
-        rate = 50000
-        duration = connections / rate + 15
-        server.start(connections + 1024)
+    SCALE_STEPS = (1000, 10000, 100000, 1000000)
+    SCALE_ACTIVE = 16
+    SCALE_ACTIVE_S = 8
+    SCALE_OPEN_RATE = 50000
+
+    def scale_steps(self, largest):
+        """The idle populations measured: 1k, 10k, 100k, 1M, none above `largest`, and `largest`
+        itself (a full run: args.scale, default 1000000)."""
+        steps = [n for n in self.SCALE_STEPS if n < largest] + [largest]
+        return sorted(set(steps))
+
+    def scale_step(self, server, idle):
+        """One step of the scale test over memif, on a fresh data plane sized for it: `idle`
+        connections open at 50k/s, each sends one HEAD and is held; once they are established,
+        16 active connections download 2 MiB segments (keep-alive, round robin) for 8 s. The data
+        plane's established count and resident memory are sampled throughout; its busy cycles
+        are read when the active connections start and when the loadgen's summary arrives."""
+        import threading
+        active, rate, seconds = self.SCALE_ACTIVE, self.SCALE_OPEN_RATE, self.SCALE_ACTIVE_S
+        timeout = idle / rate + 5 + seconds + 60
+
+        def rss():
+            status = open(f"/proc/{server.proc.pid}/status").read()
+            return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) * 1024
+
+        server.start(idle + active + 1024)
+        marks = {}
         try:
-            before = int(re.search(r"^VmRSS:\s+(\d+) kB", open(f"/proc/{server.proc.pid}/status").read(),
-                                   re.M).group(1)) * 1024
-            lg = subprocess.Popen(server.loadgen(os.path.join(self.work, "paths-small.txt"), connections, duration,
-                                                 ["--open-rate", str(rate), "--hold", "--head", "--wait-stdin"]),
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  text=True)
+            rss_start = rss()
+            lg = subprocess.Popen(server.loadgen(os.path.join(self.work, "paths-segment.txt"), idle + active, seconds,
+                                                 ["--open-rate", str(rate), "--idle", str(idle), "--wait-stdin"]),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+            def watch_stderr():
+                # The loadgen says when the idle population is in place and the active
+                # connections start: the measured window opens there.
+                for line in lg.stderr:
+                    if "active connections start" in line and "snap" not in marks:
+                        try:
+                            marks["rss_idle"] = rss()
+                            marks["snap"] = server.snapshot()
+                            marks["t"] = time.monotonic()
+                        except (Abort, OSError, AttributeError):
+                            pass
+            reader = threading.Thread(target=watch_stderr, daemon=True)
+            reader.start()
             os.set_blocking(lg.stdout.fileno(), False)
-            peak_est, peak_rss, t_all, out = 0, before, None, ""
+            peak_est, peak_rss, out, snap1, t1 = 0, rss_start, "", None, None
             t0 = time.monotonic()
-            while not out.endswith("\n") and lg.poll() is None and time.monotonic() - t0 < duration + 60:
-                time.sleep(0.5)
+            while lg.poll() is None and time.monotonic() - t0 < timeout:
+                time.sleep(0.25)
                 try:
                     out += os.read(lg.stdout.fileno(), 65536).decode()
                 except BlockingIOError:
                     pass
+                if out.endswith("\n"):
+                    snap1, t1 = server.snapshot(), time.monotonic()
+                    break
                 try:
                     est = server.stats().get("tcp_conn_established", 0)
-                    rss = int(re.search(r"^VmRSS:\s+(\d+) kB", open(f"/proc/{server.proc.pid}/status").read(),
-                                        re.M).group(1)) * 1024
+                    peak_est, peak_rss = max(peak_est, est), max(peak_rss, rss())
                 except (Abort, OSError, AttributeError):
                     continue
-                peak_est, peak_rss = max(peak_est, est), max(peak_rss, rss)
-                if t_all is None and est >= connections:
-                    t_all = time.monotonic() - t0
             summary = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
         finally:
             server.stop()
@@ -1035,15 +1066,82 @@ Ciphersuites = {p['suites']}
                 except subprocess.TimeoutExpired:
                     lg.kill()
                     lg.wait()
-        result = {"connections": connections, "open_rate_per_s": rate, "peak_established": peak_est,
-                  "seconds_to_all_established": t_all, "rss_before_bytes": before, "rss_peak_bytes": peak_rss,
-                  "resident_bytes_per_established_connection": (peak_rss - before) / peak_est if peak_est else None,
-                  "loadgen": summary}
-        log(f"scale: {peak_est} of {connections} connections established"
-            + (f" in {t_all:.1f} s" if t_all else "") + ", "
-            + (f"{result['resident_bytes_per_established_connection']:.0f} resident bytes each"
-               if peak_est else "none established"))
-        return result
+        if not summary or "snap" not in marks or snap1 is None:
+            raise Abort(f"scale step {idle}: the loadgen gave no summary or never started its active connections")
+        proc = server.process_cpu(marks["snap"], snap1, t1 - marks["t"], None, False)
+        gbytes = summary["bytes"] / 1e9
+        idle_est = summary["idle_established"]
+        rss_idle = marks["rss_idle"]
+        step = {
+            "idle": idle, "active": active, "open_rate_per_s": rate, "idle_established": idle_est,
+            "idle_held": summary.get("idle_held"),
+            "idle_phase_s": summary["idle_phase_s"], "dataplane_established_peak": peak_est,
+            "max_connections": idle + active + 1024,
+            "rss_start_bytes": rss_start, "rss_idle_bytes": rss_idle, "rss_peak_bytes": peak_rss,
+            "resident_bytes_per_idle_connection": (rss_idle - rss_start) / idle_est if idle_est else None,
+            "gbit_s": summary["gbit_s"], "req_s": summary["req_s"], "responses": summary["responses"],
+            "window_s": summary["seconds"],
+            "server_cpu_s_per_gb": proc["process_s"] / gbytes if gbytes > 0 else None,
+            "busy_lcore_s": proc["process_s"],
+            "ttfb_ms": {"p50": summary["ttfb_us"]["p50"] / 1e3, "p99": summary["ttfb_us"]["p99"] / 1e3},
+            "ttlb_ms": {"p50": summary["ttlb_us"]["p50"] / 1e3, "p99": summary["ttlb_us"]["p99"] / 1e3},
+            "errors": {"syn_retransmits": summary["syn_retransmits"],
+                       "request_retransmits": summary["request_retransmits"],
+                       "resets": summary["resets_received"], "status": summary["bad_status"]},
+            "cpu_detail": {k: v for k, v in proc.items() if k != "process_s"},
+            "loadgen": summary,
+        }
+        log(f"scale: {idle_est} of {idle} idle connections established in {summary['idle_phase_s']:.1f} s, "
+            f"RSS {rss_idle / 2**20:.0f} MiB ({fmt(step['resident_bytes_per_idle_connection'], 0)} B each); "
+            f"{active} active {step['gbit_s']:.2f} Gb/s, cpu {fmt(step['server_cpu_s_per_gb'], 3)} s/GB")
+        return step
+
+    def scale_test(self, server, connections):
+        """Established connections from 1k to `connections` (emulated, memif): a step per idle
+        population (scale_step), then each step against the 1k step (issue 8's target: 1M
+        established per lcore, at most 1 KiB each, throughput within 10 % of the 1k case)."""
+        steps = []
+        for idle in self.scale_steps(connections):
+            try:
+                steps.append(self.scale_step(server, idle))
+            except Abort as e:
+                log(f"scale: {e}")
+                steps.append({"idle": idle, "error": str(e)})
+        base = next((s for s in steps if "error" not in s), None)
+        for s in steps:
+            if "error" in s or base is None:
+                continue
+            s["gbit_s_over_first"] = ratio(s["gbit_s"], base["gbit_s"])
+            # What one more connection costs: RSS with the idle population in place against the
+            # first step's, over the connections added. Unlike resident_bytes_per_idle_connection
+            # this includes what the data plane touches at start for a table sized for them.
+            s["resident_bytes_per_connection_over_first"] = ratio(
+                s["rss_idle_bytes"] - base["rss_idle_bytes"], s["idle_established"] - base["idle_established"])
+            s["server_cpu_s_per_gb_over_first"] = ratio(s["server_cpu_s_per_gb"], base["server_cpu_s_per_gb"])
+        top = next((s for s in reversed(steps) if "error" not in s), None)
+        summary = None
+        if top is not None:
+            per_conn = top.get("resident_bytes_per_connection_over_first")
+            summary = {
+                "first_step_idle": base["idle"], "largest_step_idle": top["idle"],
+                "idle_established": top["idle_established"],
+                "resident_bytes_per_connection_over_first": per_conn,
+                "resident_bytes_per_idle_connection": top["resident_bytes_per_idle_connection"],
+                "rss_idle_bytes": top["rss_idle_bytes"],
+                "gbit_s_largest_over_first": top.get("gbit_s_over_first"),
+                "target": "1M established per lcore, <= 1 KiB each, Gb/s within 10 % of the 1k step",
+                "meets_target": bool(top["idle"] >= 1000000 and top["idle_established"] >= top["idle"]
+                                     and per_conn is not None and per_conn <= 1024
+                                     and (top.get("gbit_s_over_first") or 0) >= 0.9),
+            }
+        return {"steps": steps, "summary": summary,
+                "note": "each step: a fresh data plane with max_connections = idle + 16 + 1024; RSS = VmRSS of the "
+                        "data plane (rss_idle when the idle population is in place, before the active downloads); "
+                        "resident bytes per idle connection = (rss_idle - rss_start) / idle established (what the connections "
+                        "touch beyond the data plane's start); resident bytes per connection over first = (rss_idle - "
+                        "the first step's rss_idle) / (idle established - the first step's), the marginal cost "
+                        "including the tables sized for them, which the target is judged on; Gb/s, "
+                        "s/GB and TTFB/TTLB count the 16 active connections only (sluice-loadgen --idle)"}
 
     def phase_memif(self, server, round_no):
         log(f"round {round_no}: {server.name} (sluice-loadgen on the client core)")
@@ -1363,6 +1461,29 @@ def print_table(report):
     print(f"sluice on memif, Gb/s per busy lcore second: plain {fmt(rt['sluice_memif_plain_gbit_per_lcore_s'])}, "
           f"TLS {fmt(rt['sluice_memif_https_gbit_per_lcore_s'])}, AES-128-GCM limit "
           f"{fmt(rt['aes128gcm_limit_gbit_s'])} (TLS/limit {fmt(rt['tls_lcore_sluice_memif_over_limit'], 3)})")
+    for line in scale_lines(report.get("sluice", {}).get("scale")):
+        print(line)
+
+
+def scale_lines(scale):
+    """The memif scale test, a line per step and one for the largest against the 1k step."""
+    if not scale or not scale.get("steps"):
+        return []
+    lines = ["scale (memif, 16 active, 2 MiB segments): idle  established  RSS MiB  B/conn (marginal over 1k)  "
+             "Gb/s  /1k  CPU s/GB"]
+    for s in scale["steps"]:
+        if "error" in s:
+            lines.append(f"  {s['idle']:>9}  failed: {s['error'][:100]}")
+            continue
+        lines.append(f"  {s['idle']:>9}  {s['idle_established']:>9}  {s['rss_idle_bytes'] / 2**20:7.0f}  "
+                     f"{fmt(s['resident_bytes_per_idle_connection'], 0):>6} ({fmt(s.get('resident_bytes_per_connection_over_first'), 0):>5})  {fmt(s['gbit_s']):>5}  "
+                     f"{fmt(s.get('gbit_s_over_first'), 3)}  {fmt(s['server_cpu_s_per_gb'], 3)}")
+    m = scale["summary"]
+    if m:
+        lines.append(f"scale: {m['idle_established']} idle established, {fmt(m['resident_bytes_per_connection_over_first'], 0)} "
+                     f"resident bytes each over the first step, Gb/s {fmt(m['gbit_s_largest_over_first'], 3)} of the {m['first_step_idle']} "
+                     f"step's; target (1M, <= 1 KiB, >= 0.9) {'met' if m['meets_target'] else 'not met'}")
+    return lines
 
 
 def markdown_table(report):
@@ -1497,7 +1618,8 @@ def main():
     ap.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
                     help="profile the server core with perf once per server (default: on, off with --quick)")
     ap.add_argument("--scale", type=int, default=None,
-                    help="connections for the memif scale test (default 1000000 in a full run; 0: none)")
+                    help="largest idle population of the memif scale test: steps 1k, 10k, 100k, 1M up to it "
+                         "(default 1000000 in a full run; 0: none)")
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (configs, logs)")
     ap.add_argument("--table", metavar="JSON", help="print the Markdown table of an earlier results file and exit")
     args = ap.parse_args()

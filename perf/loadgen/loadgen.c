@@ -10,7 +10,7 @@
  *   sluice-loadgen --socket PATH --server-ip A.B.C.D --client-ip A.B.C.D --connections N
  *                  --paths FILE [--duration S] [--open-rate N] [--requests-per-conn N]
  *                  [--lcore N] [--file-prefix P] [--no-huge] [--hold] [--wait-stdin] [--head]
- *                  [--server-port N] [--tls --store DIR [--tls-sample N]]
+ *                  [--server-port N] [--tls --store DIR [--tls-sample N]] [--idle N]
  *
  * Each client is a connection from its own address/port (client-ip upwards, 50000 ports per
  * address): SYN with MSS and window scale, then a GET for the next path of the list
@@ -23,6 +23,13 @@
  * after 0.5 s, each time twice as late as the time before. --head sends HEAD instead of GET (connection-scale tests without bulk data).
  * At the end every connection is reset so the data plane frees it. --hold keeps connections
  * open without new requests once each has had its responses (connection-scale tests).
+ * --idle N mixes the two: the first N connections (of --connections) open at --open-rate, each
+ * sends one HEAD and is then held; the others are active (keep-alive GETs, round robin) and
+ * open only once every idle connection is established and has had its HEAD's response (or 5 s
+ * after the last idle SYN went out, whichever comes first). --duration then counts from that moment, and responses, bytes,
+ * Gb/s, req/s, TTFB and TTLB in the summary are the active connections' alone
+ * ("idle_established": idle connections established when the run ended, "idle_held": those
+ * that had their HEAD's response; "idle_phase_s": seconds before the active ones started).
  *
  * --tls (port 443 unless --server-port): after the SYN-ACK each connection runs a TLS 1.3
  * handshake (TLS_AES_128_GCM_SHA256 only, no certificate check) with an OpenSSL client over
@@ -155,6 +162,7 @@ struct lg {
 	uint32_t connections, open_rate, requests_per_conn, lcore;
 	double duration_s;
 	bool no_huge, hold, wait_stdin, head, tls;
+	uint32_t idle;                           /* --idle: connections [0, idle) are held after one HEAD */
 	uint16_t server_port;
 	uint32_t tls_sample;                     /* every Nth connection is sampled (0: none) */
 	const char *store_root;
@@ -176,6 +184,10 @@ struct lg {
 	uint32_t next_path;
 	/* time */
 	uint64_t tsc_hz, tsc_per_us, t_start, t_end;
+	uint64_t t_active;                       /* --idle: when the active connections started (0: not yet) */
+	uint64_t t_idle_opened;                  /* --idle: when the last idle SYN went out */
+	uint64_t idle_established;               /* --idle: idle connections established now */
+	uint64_t idle_held;                      /* --idle: of those, held after their HEAD's response */
 	/* counters */
 	uint64_t established, responses, bytes, rx_packets, tx_packets, tx_dropped, syn_retransmits,
 		request_retransmits, dup_acks, resets_received, bad_status, arp_replies, stale_resets;
@@ -362,10 +374,10 @@ static void lg_send_segment(struct lg *g, uint32_t index, uint8_t flags, uint32_
 	lg_tx_queue(g, m);
 }
 
-static int lg_format_request(const struct lg *g, uint32_t path, char *buf, size_t len)
+static int lg_format_request(const struct lg *g, uint32_t path, bool head, char *buf, size_t len)
 {
 	return snprintf(buf, len, "%s %s HTTP/1.1\r\nHost: sluice\r\nUser-Agent: sluice-loadgen\r\n\r\n",
-			g->head ? "HEAD" : "GET", g->paths[path]);
+			head ? "HEAD" : "GET", g->paths[path]);
 }
 
 /* Our bytes in order from seq, cut at the MSS, each segment with PSH|ACK. */
@@ -399,12 +411,24 @@ static int lg_tls_send_flight(struct lg *g, uint32_t index)
 	return n;
 }
 
+/* A connection ends (reset or FIN): --idle keeps the count of idle ones established. */
+static void lg_close(struct lg *g, uint32_t index)
+{
+	struct lg_conn *c = &g->conns[index];
+
+	if (index < g->idle && c->state != LG_IDLE && c->state != LG_SYN_SENT && c->state != LG_CLOSED)
+		g->idle_established--;
+	if (index < g->idle && c->state == LG_HELD)
+		g->idle_held--;
+	c->state = LG_CLOSED;
+}
+
 static void lg_reset_connection(struct lg *g, uint32_t index)
 {
 	struct lg_conn *c = &g->conns[index];
 
 	lg_send_segment(g, index, 0x14, c->snd_nxt, NULL, 0); /* RST|ACK */
-	c->state = LG_CLOSED;
+	lg_close(g, index);
 }
 
 static void lg_send_request(struct lg *g, uint32_t index)
@@ -413,8 +437,9 @@ static void lg_send_request(struct lg *g, uint32_t index)
 	char req[512];
 	int n;
 
+	c->head_only = g->head || index < g->idle;
 	c->path = g->next_path++ % g->path_count;
-	n = lg_format_request(g, c->path, req, sizeof(req));
+	n = lg_format_request(g, c->path, c->head_only, req, sizeof(req));
 	c->request_seq = c->snd_nxt;
 	c->state = LG_HEAD;
 	c->line_len = 0;
@@ -423,7 +448,6 @@ static void lg_send_request(struct lg *g, uint32_t index)
 	c->got_first_byte = 0;
 	c->request_acked = 0;
 	c->retries = 0;
-	c->head_only = g->head;
 	c->unacked_segments = 0;
 	c->t_request = c->t_progress = rte_rdtsc();
 	c->requests++;
@@ -451,7 +475,7 @@ static void lg_resend_request(struct lg *g, uint32_t index)
 		c->t_progress = rte_rdtsc();
 		return;
 	}
-	n = lg_format_request(g, c->path, req, sizeof(req));
+	n = lg_format_request(g, c->path, c->head_only, req, sizeof(req));
 	lg_send_segment(g, index, 0x18, c->request_seq, req, (uint32_t)n);
 	c->t_progress = rte_rdtsc();
 }
@@ -504,8 +528,10 @@ static void lg_send_acks(struct lg *g)
 	g->ack_head = 0;
 }
 
-static bool lg_more_requests(const struct lg *g, const struct lg_conn *c)
+static bool lg_more_requests(const struct lg *g, uint32_t index, const struct lg_conn *c)
 {
+	if (index < g->idle)
+		return c->requests < 1; /* --idle: one HEAD, then held */
 	return !lg_quit && rte_rdtsc() < g->t_end && (!g->requests_per_conn || c->requests < g->requests_per_conn);
 }
 
@@ -513,8 +539,10 @@ static void lg_response_done(struct lg *g, uint32_t index)
 {
 	struct lg_conn *c = &g->conns[index];
 
-	g->responses++;
-	lg_hist_add(&g->ttlb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
+	if (index >= g->idle) { /* --idle: the idle connections' HEADs are not counted */
+		g->responses++;
+		lg_hist_add(&g->ttlb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
+	}
 	if (c->status != 200 && c->status != 206)
 		g->bad_status++;
 	if (c->sampled && !c->head_only) {
@@ -523,10 +551,12 @@ static void lg_response_done(struct lg *g, uint32_t index)
 		else
 			g->sampled_mismatched++;
 	}
-	if (lg_more_requests(g, c)) {
+	if (lg_more_requests(g, index, c)) {
 		lg_send_request(g, index); /* carries the ACK */
 		c->unacked_segments = 0;
 	} else {
+		if (index < g->idle && c->state != LG_HELD)
+			g->idle_held++;
 		c->state = LG_HELD;
 		lg_ack_later(g, index);
 	}
@@ -613,7 +643,8 @@ static void lg_consume_plain(struct lg *g, uint32_t index, const uint8_t *data, 
 {
 	struct lg_conn *c = &g->conns[index];
 
-	g->bytes += len;
+	if (index >= g->idle)
+		g->bytes += len;
 	while (len) {
 		uint32_t used;
 
@@ -625,7 +656,8 @@ static void lg_consume_plain(struct lg *g, uint32_t index, const uint8_t *data, 
 			}
 			if (!c->got_first_byte) {
 				c->got_first_byte = 1;
-				lg_hist_add(&g->ttfb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
+				if (index >= g->idle)
+					lg_hist_add(&g->ttfb, (rte_rdtsc() - c->t_request) / g->tsc_per_us);
 			}
 			used = lg_consume_head(c, data, len);
 			data += used, len -= used;
@@ -965,7 +997,7 @@ static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 			g->resets_received++;
 		if (c->state == LG_TLS_HANDSHAKE)
 			g->tls_handshake_failures++;
-		c->state = LG_CLOSED;
+		lg_close(g, index);
 		return;
 	}
 	if (c->state == LG_SYN_SENT) {
@@ -981,6 +1013,8 @@ static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 		if ((flags & 0x12) == 0x12) {
 			c->rcv_nxt = seq + 1;
 			g->established++;
+			if (index < g->idle)
+				g->idle_established++;
 			if (g->tls)
 				lg_tls_start(g, index); /* ACK of the SYN-ACK, with the ClientHello */
 			else
@@ -1020,7 +1054,7 @@ static void lg_input_tcp(struct lg *g, const uint8_t *ip4, uint32_t ip_len)
 		c->rcv_nxt++;
 		lg_send_segment(g, index, 0x11, c->snd_nxt, NULL, 0);
 		c->snd_nxt++;
-		c->state = LG_CLOSED;
+		lg_close(g, index);
 	}
 }
 
@@ -1191,7 +1225,7 @@ static void lg_usage(FILE *out)
 	fprintf(out, "usage: sluice-loadgen --socket PATH --server-ip IP --client-ip IP --connections N --paths FILE\n"
 		     "                      [--duration S] [--open-rate N/s] [--requests-per-conn N] [--hold]\n"
 		     "                      [--lcore N] [--file-prefix P] [--no-huge] [--wait-stdin] [--head]\n"
-		     "                      [--server-port N] [--tls --store DIR [--tls-sample N]]\n");
+		     "                      [--server-port N] [--tls --store DIR [--tls-sample N]] [--idle N]\n");
 }
 
 static int lg_parse(struct lg *g, int argc, char **argv)
@@ -1206,6 +1240,7 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 		{"wait-stdin", no_argument, NULL, 'w'},    {"head", no_argument, NULL, 'm'},
 		{"server-port", required_argument, NULL, 'P'}, {"tls", no_argument, NULL, 't'},
 		{"tls-sample", required_argument, NULL, 'T'}, {"store", required_argument, NULL, 'R'},
+		{"idle", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct in_addr a;
@@ -1243,6 +1278,7 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 		case 't': g->tls = true; break;
 		case 'T': g->tls_sample = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'R': g->store_root = optarg; break;
+		case 'i': g->idle = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'h': lg_usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -1250,6 +1286,8 @@ static int lg_parse(struct lg *g, int argc, char **argv)
 	if (!g->socket_path || !g->server_ip || !g->client_ip || !g->connections || !g->paths_file ||
 	    g->duration_s <= 0 || !g->open_rate || optind != argc)
 		return -EINVAL;
+	if (g->idle >= g->connections || (g->idle && (g->hold || g->tls)))
+		return -EINVAL; /* --idle: some connections must be active; not with --hold or --tls */
 	if (g->tls && g->tls_sample && !g->store_root)
 		return -EINVAL; /* sampled responses are compared with the store's files */
 	if (!g->server_port)
@@ -1284,13 +1322,16 @@ static void lg_print_json(struct lg *g, double seconds)
 	       "\"ttlb_us\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"count\":%" PRIu64 "},"
 	       "\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
 	       ",\"syn_retransmits\":%" PRIu64 ",\"request_retransmits\":%" PRIu64 ",\"dup_acks\":%" PRIu64
-	       ",\"resets_received\":%" PRIu64 ",\"stale_connections_reset\":%" PRIu64 ",\"bad_status\":%" PRIu64 "%s}\n",
+	       ",\"resets_received\":%" PRIu64 ",\"stale_connections_reset\":%" PRIu64 ",\"bad_status\":%" PRIu64
+	       ",\"idle\":%u,\"idle_established\":%" PRIu64 ",\"idle_held\":%" PRIu64 ",\"idle_phase_s\":%.3f%s}\n",
 	       g->connections, g->opened, g->established, g->responses, g->bytes, seconds,
 	       (double)g->bytes * 8 / 1e9 / seconds, (double)g->responses / seconds, lg_hist_percentile(&g->ttfb, 50),
 	       lg_hist_percentile(&g->ttfb, 99), g->ttfb.total, lg_hist_percentile(&g->ttlb, 50),
 	       lg_hist_percentile(&g->ttlb, 99), g->ttlb.total, g->rx_packets, g->tx_packets, g->tx_dropped,
 	       g->syn_retransmits, g->request_retransmits, g->dup_acks, g->resets_received, g->stale_resets,
-	       g->bad_status, g->tls ? g->tls_json : "");
+	       g->bad_status, g->idle, g->idle_established, g->idle_held,
+	       g->idle ? (double)((g->t_active ? g->t_active : rte_rdtsc()) - g->t_start) / (double)g->tsc_hz : 0.0,
+	       g->tls ? g->tls_json : "");
 	fflush(stdout);
 }
 
@@ -1366,13 +1407,30 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	g.t_start = rte_rdtsc();
-	g.t_end = g.t_start + (uint64_t)(g.duration_s * (double)g.tsc_hz);
+	g.t_end = g.idle ? UINT64_MAX : g.t_start + (uint64_t)(g.duration_s * (double)g.tsc_hz);
 	next_report = g.t_start + g.tsc_hz;
 	while (!lg_quit && rte_rdtsc() < g.t_end) {
 		uint64_t now = rte_rdtsc();
 		uint64_t allowed = (now - g.t_start) / g.tsc_per_us * g.open_rate / 1000000 + 1;
+		uint32_t limit = g.connections;
 
-		while (g.opened < g.connections && g.opened < allowed && g.tx_count < LG_TX_MAX / 2)
+		if (g.idle && !g.t_active) {
+			/* --idle: the idle population first; the active connections (and the measured
+			 * window) start once it is in place, or 5 s after its last SYN. */
+			limit = g.idle;
+			if (g.opened >= g.idle && !g.t_idle_opened)
+				g.t_idle_opened = now;
+			if (g.idle_held >= g.idle || (g.t_idle_opened && now - g.t_idle_opened > 5 * g.tsc_hz)) {
+				g.t_active = now;
+				g.t_end = now + (uint64_t)(g.duration_s * (double)g.tsc_hz);
+				fprintf(stderr, "loadgen: %6.1f s  %" PRIu64 " of %u idle connections established, %" PRIu64
+					" held after their HEAD; %u active connections start\n",
+					(double)(now - g.t_start) / (double)g.tsc_hz, g.idle_established, g.idle, g.idle_held,
+					g.connections - g.idle);
+				limit = g.connections;
+			}
+		}
+		while (g.opened < limit && (g.opened < allowed || (g.idle && g.opened >= g.idle)) && g.tx_count < LG_TX_MAX / 2)
 			lg_open(&g, g.opened++);
 		lg_rx(&g);
 		lg_sweep(&g);
@@ -1386,7 +1444,7 @@ int main(int argc, char **argv)
 		}
 	}
 	t_stop = rte_rdtsc();
-	lg_print_json(&g, (double)(t_stop - g.t_start) / (double)g.tsc_hz);
+	lg_print_json(&g, (double)(t_stop - (g.t_active ? g.t_active : g.t_start)) / (double)g.tsc_hz);
 	/* Reset every connection so the data plane frees its slots at once. */
 	for (uint32_t i = 0; i < g.opened; i++) {
 		struct lg_conn *c = &g.conns[i];
