@@ -9,23 +9,14 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-static int keys_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "text.h"
 
 int keys_hex_decode(const char *hex, uint8_t *out, size_t len)
 {
 	if (strlen(hex) != 2 * len)
 		return -EINVAL;
 	for (size_t i = 0; i < len; i++) {
-		int hi = keys_hex_value(hex[2 * i]), lo = keys_hex_value(hex[2 * i + 1]);
+		int hi = sluice_hex_digit(hex[2 * i]), lo = sluice_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "compiler.h"
+#include "text.h"
 
 #define SHA256_BLOCK_LEN 64
 
@@ -113,17 +114,6 @@ static bool equal_constant_time(const uint8_t *a, const uint8_t *b, size_t len)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Encodings. */
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Value of a base64 character; url_safe selects "-_" over "+/". -1 when not in the alphabet. */
 static int base64_value(char c, bool url_safe)
@@ -331,8 +321,8 @@ int url_sign_key_parse(const char *line, size_t len, struct url_sign_key *key)
 		if (secret_len % 2 || secret_len / 2 > sizeof(key->secret))
 			goto invalid;
 		for (size_t j = 0; j < secret_len; j += 2) {
-			int high = hex_value(line[secret_start + j]);
-			int low = hex_value(line[secret_start + j + 1]);
+			int high = sluice_hex_digit(line[secret_start + j]);
+			int low = sluice_hex_digit(line[secret_start + j + 1]);
 
 			if (high < 0 || low < 0)
 				goto invalid;
@@ -499,8 +489,8 @@ static int prefix_decode(const char *in, size_t len, char *out)
 		char c = in[i];
 
 		if (c == '%') {
-			int high = i + 2 < len ? hex_value(in[i + 1]) : -1;
-			int low = i + 2 < len ? hex_value(in[i + 2]) : -1;
+			int high = i + 2 < len ? sluice_hex_digit(in[i + 1]) : -1;
+			int low = i + 2 < len ? sluice_hex_digit(in[i + 2]) : -1;
 
 			if (high < 0 || low < 0)
 				return -1;

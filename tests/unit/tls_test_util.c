@@ -10,23 +10,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "text.h"
 
 size_t test_hex_decode(const char *hex, uint8_t *out, size_t capacity)
 {
 	size_t n = 0;
 
 	while (hex[0] && hex[1] && n < capacity) {
-		int high = hex_value(hex[0]), low = hex_value(hex[1]);
+		int high = sluice_hex_digit(hex[0]), low = sluice_hex_digit(hex[1]);
 
 		if (high < 0 || low < 0)
 			break;
