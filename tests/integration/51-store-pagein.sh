@@ -37,7 +37,7 @@ hot_load() {
     pids+=($!)
   done
   wait "${pids[@]}" 2>/dev/null
-  cat "$out".* | awk '$1 > 0 {s += $1} END {print s + 0}'
+  cat "$out".* | awk '$1 > 0 {s += $1} END {printf "%.0f\n", s}'
 }
 
 before=$(hot_load "$HOT_SECONDS" "$WORK/before")
