@@ -15,14 +15,10 @@
 
 #include "http_client.h"
 #include "log.h"
+#include "waker.h"
 
 struct etcd_registration {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool thread_started;
-	bool quit;
-	bool triggered;
+	struct waker w;                /* its thread; the lock guards everything below too */
 	struct etcd_options opts;
 	etcd_value_fn value;
 	void *ctx;
@@ -165,56 +161,40 @@ static void etcd_revoke(const struct etcd_options *opts, int64_t lease)
 	json_decref(answer);
 }
 
-static void etcd_wait(struct etcd_registration *r, uint32_t ms)
-{
-	struct timespec deadline;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	while (!r->quit && !r->triggered)
-		if (pthread_cond_timedwait(&r->wake, &r->lock, &deadline) == ETIMEDOUT)
-			break;
-}
-
 static void *etcd_thread(void *arg)
 {
 	struct etcd_registration *r = arg;
 	int64_t lease = 0;
 	struct etcd_options used = {0};
 
-	pthread_mutex_lock(&r->lock);
-	while (!r->quit) {
+	pthread_mutex_lock(&r->w.lock);
+	while (!r->w.quit) {
 		struct etcd_options opts = r->opts;
 		char error[256] = "", *value_text = NULL;
-		bool triggered = r->triggered;
+		bool triggered = r->w.triggered;
 		json_t *value;
 		int rc = 0, puts = 0, grants = 0;
 
-		r->triggered = false;
+		r->w.triggered = false;
 		if (!opts.endpoint[0]) {
 			if (lease) {
-				pthread_mutex_unlock(&r->lock);
+				pthread_mutex_unlock(&r->w.lock);
 				etcd_revoke(&used, lease);
-				pthread_mutex_lock(&r->lock);
+				pthread_mutex_lock(&r->w.lock);
 				lease = 0;
 			}
 			r->status.registered = false;
-			etcd_wait(r, 1000);
+			waker_wait(&r->w, 1000);
 			continue;
 		}
 		if (lease && (strcmp(used.endpoint, opts.endpoint) || strcmp(used.key, opts.key) || used.ttl_s != opts.ttl_s)) {
-			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_unlock(&r->w.lock);
 			etcd_revoke(&used, lease); /* settings changed: register afresh */
-			pthread_mutex_lock(&r->lock);
+			pthread_mutex_lock(&r->w.lock);
 			lease = 0;
 		}
 		used = opts;
-		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_unlock(&r->w.lock);
 		value = r->value(r->ctx);
 		value_text = value ? json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		json_decref(value);
@@ -259,7 +239,7 @@ static void *etcd_thread(void *arg)
 			}
 		}
 		free(value_text);
-		pthread_mutex_lock(&r->lock);
+		pthread_mutex_lock(&r->w.lock);
 		r->status.lease_id = lease;
 		r->status.registered = lease && !rc;
 		r->status.puts += (uint64_t)puts;
@@ -273,9 +253,9 @@ static void *etcd_thread(void *arg)
 			r->status.last_error[0] = 0;
 			r->status.last_keepalive_s = (int64_t)time(NULL);
 		}
-		etcd_wait(r, rc ? 1000 : opts.ttl_s * 1000 / 3);
+		waker_wait(&r->w, rc ? 1000 : opts.ttl_s * 1000 / 3);
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->w.lock);
 	if (lease)
 		etcd_revoke(&used, lease);
 	return NULL;
@@ -284,7 +264,7 @@ static void *etcd_thread(void *arg)
 int etcd_create(const struct etcd_options *opts, etcd_value_fn value, void *ctx, struct etcd_registration **out)
 {
 	struct etcd_registration *r = calloc(1, sizeof(*r));
-	pthread_condattr_t attr;
+
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
@@ -292,63 +272,44 @@ int etcd_create(const struct etcd_options *opts, etcd_value_fn value, void *ctx,
 	r->value = value;
 	r->ctx = ctx;
 	r->status.enabled = opts->endpoint[0] != 0;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	waker_init(&r->w);
 	*out = r;
 	return 0;
 }
 
 int etcd_start(struct etcd_registration *r)
 {
-	int rc = pthread_create(&r->thread, NULL, etcd_thread, r);
-
-	if (rc)
-		return -rc;
-	r->thread_started = true;
-	return 0;
+	return waker_start(&r->w, etcd_thread, r);
 }
 
 void etcd_destroy(struct etcd_registration *r)
 {
 	if (!r)
 		return;
-	if (r->thread_started) {
-		pthread_mutex_lock(&r->lock);
-		r->quit = true;
-		pthread_cond_broadcast(&r->wake);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->thread, NULL);
-	}
+	waker_fini(&r->w);
 	free(r->last_value);
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
 
 void etcd_set_options(struct etcd_registration *r, const struct etcd_options *opts)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->w.lock);
 	r->opts = *opts;
 	r->status.enabled = opts->endpoint[0] != 0;
-	r->triggered = true;
-	pthread_cond_broadcast(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	waker_trigger_locked(&r->w);
+	pthread_mutex_unlock(&r->w.lock);
 }
 
 void etcd_trigger(struct etcd_registration *r)
 {
-	pthread_mutex_lock(&r->lock);
-	r->triggered = true;
-	pthread_cond_broadcast(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&r->w.lock);
+	waker_trigger_locked(&r->w);
+	pthread_mutex_unlock(&r->w.lock);
 }
 
 void etcd_status(struct etcd_registration *r, struct etcd_status *out)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->w.lock);
 	*out = r->status;
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->w.lock);
 }

@@ -14,14 +14,10 @@
 #include "http_client.h"
 #include "keys.h"
 #include "log.h"
+#include "waker.h"
 
 struct report {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool thread_started;
-	bool quit;
-	bool triggered;
+	struct waker w;                /* its thread; the lock guards everything below too */
 	char trigger[64];
 	struct report_options opts;
 	report_build_fn build;
@@ -39,28 +35,6 @@ uint32_t report_backoff_ms(uint32_t attempt, uint32_t initial_ms, uint32_t max_m
 	if (base > max_ms)
 		base = max_ms;
 	return (uint32_t)(base / 2 + ((base - base / 2) * (uint64_t)random >> 32));
-}
-
-static void report_deadline(struct timespec *ts, uint32_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-/* Waits up to ms or until triggered or quit; called with the lock held. */
-static void report_wait(struct report *r, uint32_t ms)
-{
-	struct timespec deadline;
-
-	report_deadline(&deadline, ms);
-	while (!r->quit && !r->triggered)
-		if (pthread_cond_timedwait(&r->wake, &r->lock, &deadline) == ETIMEDOUT)
-			break;
 }
 
 /* One attempt; called without the lock. */
@@ -99,32 +73,32 @@ static void *report_thread(void *arg)
 {
 	struct report *r = arg;
 
-	pthread_mutex_lock(&r->lock);
-	while (!r->quit) {
+	pthread_mutex_lock(&r->w.lock);
+	while (!r->w.quit) {
 		struct report_options opts = r->opts;
 		char trigger[64], *body;
 		json_t *report;
 		uint64_t sequence;
 
 		if (!opts.url[0]) {
-			report_wait(r, 1000);
-			r->triggered = false;
+			waker_wait(&r->w, 1000);
+			r->w.triggered = false;
 			continue;
 		}
-		snprintf(trigger, sizeof(trigger), "%s", r->triggered ? r->trigger : "periodic");
-		r->triggered = false;
+		snprintf(trigger, sizeof(trigger), "%s", r->w.triggered ? r->trigger : "periodic");
+		r->w.triggered = false;
 		sequence = ++r->sequence;
-		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_unlock(&r->w.lock);
 		report = r->build(r->ctx, trigger, sequence);
 		body = report ? json_dumps(report, JSON_COMPACT) : NULL;
 		json_decref(report);
-		pthread_mutex_lock(&r->lock);
+		pthread_mutex_lock(&r->w.lock);
 		if (!body) {
-			report_wait(r, opts.interval_ms);
+			waker_wait(&r->w, opts.interval_ms);
 			continue;
 		}
 		snprintf(r->status.last_trigger, sizeof(r->status.last_trigger), "%s", trigger);
-		for (uint32_t attempt = 0; attempt <= opts.retries && !r->quit; attempt++) {
+		for (uint32_t attempt = 0; attempt <= opts.retries && !r->w.quit; attempt++) {
 			char error[256];
 			long status = 0;
 			int rc;
@@ -136,13 +110,13 @@ static void *report_thread(void *arg)
 				if (!keys_random(random, sizeof(random)))
 					rnd = (uint32_t)random[0] << 24 | (uint32_t)random[1] << 16 | (uint32_t)random[2] << 8 |
 					      random[3];
-				report_wait(r, report_backoff_ms(attempt, opts.backoff_initial_ms, opts.backoff_max_ms, rnd));
-				if (r->quit || r->triggered)
+				waker_wait(&r->w, report_backoff_ms(attempt, opts.backoff_initial_ms, opts.backoff_max_ms, rnd));
+				if (r->w.quit || r->w.triggered)
 					break; /* something changed: send a fresh report instead */
 			}
-			pthread_mutex_unlock(&r->lock);
+			pthread_mutex_unlock(&r->w.lock);
 			rc = report_send(r, &opts, body, &status, error, sizeof(error));
-			pthread_mutex_lock(&r->lock);
+			pthread_mutex_lock(&r->w.lock);
 			r->status.last_attempt_s = (int64_t)time(NULL);
 			r->status.last_http_status = status;
 			if (!rc) {
@@ -160,17 +134,17 @@ static void *report_thread(void *arg)
 					 error, r->status.consecutive_failures);
 		}
 		free(body);
-		if (!r->triggered)
-			report_wait(r, opts.interval_ms);
+		if (!r->w.triggered)
+			waker_wait(&r->w, opts.interval_ms);
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->w.lock);
 	return NULL;
 }
 
 int report_create(const struct report_options *opts, report_build_fn build, void *ctx, struct report **out)
 {
 	struct report *r = calloc(1, sizeof(*r));
-	pthread_condattr_t attr;
+
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
@@ -178,62 +152,44 @@ int report_create(const struct report_options *opts, report_build_fn build, void
 	r->build = build;
 	r->ctx = ctx;
 	r->status.enabled = opts->url[0] != 0;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	waker_init(&r->w);
 	*out = r;
 	return 0;
 }
 
 int report_start(struct report *r)
 {
-	int rc = pthread_create(&r->thread, NULL, report_thread, r);
-
-	if (rc)
-		return -rc;
-	r->thread_started = true;
-	return 0;
+	return waker_start(&r->w, report_thread, r);
 }
 
 void report_destroy(struct report *r)
 {
 	if (!r)
 		return;
-	if (r->thread_started) {
-		pthread_mutex_lock(&r->lock);
-		r->quit = true;
-		pthread_cond_broadcast(&r->wake);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->thread, NULL);
-	}
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
+	waker_fini(&r->w);
 	free(r);
 }
 
 void report_set_options(struct report *r, const struct report_options *opts)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->w.lock);
 	r->opts = *opts;
 	r->status.enabled = opts->url[0] != 0;
-	pthread_cond_broadcast(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	pthread_cond_broadcast(&r->w.wake);
+	pthread_mutex_unlock(&r->w.lock);
 }
 
 void report_trigger(struct report *r, const char *why)
 {
-	pthread_mutex_lock(&r->lock);
-	r->triggered = true;
+	pthread_mutex_lock(&r->w.lock);
 	snprintf(r->trigger, sizeof(r->trigger), "%s", why);
-	pthread_cond_broadcast(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	waker_trigger_locked(&r->w);
+	pthread_mutex_unlock(&r->w.lock);
 }
 
 void report_status(struct report *r, struct report_status *out)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->w.lock);
 	*out = r->status;
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->w.lock);
 }
