@@ -508,54 +508,51 @@ bool harness_tx_tcp(const struct harness *h, uint32_t i, struct harness_segment 
 	return harness_parse_tcp(h->tx[i].data, h->tx[i].len, seg);
 }
 
-bool harness_parse_tcp(const uint8_t *f, uint32_t len, struct harness_segment *seg)
+/* The TCP fields of seg from a header whose segment (header and payload) is l4_len bytes. */
+static void harness_fill_segment(const struct tcp_header *th, uint32_t l4_len, bool checksum_ok,
+				 struct harness_segment *seg)
 {
-	const struct ipv4_header *ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
-	const struct tcp_header *th;
+	uint32_t tcp_hlen = (uint32_t)(th->data_offset >> 4) * 4;
 	struct tcp_segment parsed;
-	struct harness_ip6_frame f6;
-	uint32_t ip_len, tcp_hlen;
 
-	memset(seg, 0, sizeof(*seg));
-	if (harness_parse_ipv6(f, len, &f6)) {
-		if (f6.next_header != IP_PROTO_TCP || f6.payload_len < 20 || f6.payload_len > f6.l4_len)
-			return false;
-		th = (const struct tcp_header *)f6.l4;
-		tcp_hlen = (uint32_t)(th->data_offset >> 4) * 4;
-		seg->flags = th->flags;
-		seg->seq = ntohl(th->seq);
-		seg->ack = ntohl(th->ack);
-		seg->window = ntohs(th->window);
-		seg->dst_port = ntohs(th->dst_port);
-		seg->payload_len = f6.payload_len - tcp_hlen;
-		seg->payload = (const uint8_t *)th + tcp_hlen;
-		seg->checksum_ok = f6.checksum_ok;
-		parsed.th = th;
-		tcp_parse_options(th, &parsed);
-		seg->opt_mss = parsed.opt_mss;
-		seg->opt_wscale = parsed.opt_wscale;
-		return true;
-	}
-	if (len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
-	    ip->protocol != IP_PROTO_TCP)
-		return false;
-	ip_len = ntohs(ip->total_length);
-	th = (const struct tcp_header *)(ip + 1);
-	tcp_hlen = (uint32_t)(th->data_offset >> 4) * 4;
 	seg->flags = th->flags;
 	seg->seq = ntohl(th->seq);
 	seg->ack = ntohl(th->ack);
 	seg->window = ntohs(th->window);
 	seg->dst_port = ntohs(th->dst_port);
-	seg->payload_len = ip_len - 20 - tcp_hlen;
+	seg->payload_len = l4_len - tcp_hlen;
 	seg->payload = (const uint8_t *)th + tcp_hlen;
-	seg->checksum_ok = net_csum_fold(net_csum_partial(th, ip_len - 20,
-				net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, ip_len - 20))) == 0 &&
-			   net_csum_fold(net_csum_partial(ip, 20, 0)) == 0;
+	seg->checksum_ok = checksum_ok;
 	parsed.th = th;
 	tcp_parse_options(th, &parsed);
 	seg->opt_mss = parsed.opt_mss;
 	seg->opt_wscale = parsed.opt_wscale;
+}
+
+bool harness_parse_tcp(const uint8_t *f, uint32_t len, struct harness_segment *seg)
+{
+	const struct ipv4_header *ip = (const struct ipv4_header *)(f + ETHER_HDR_LEN);
+	const struct tcp_header *th;
+	struct harness_ip6_frame f6;
+	uint32_t l4_len;
+
+	memset(seg, 0, sizeof(*seg));
+	if (harness_parse_ipv6(f, len, &f6)) {
+		if (f6.next_header != IP_PROTO_TCP || f6.payload_len < 20 || f6.payload_len > f6.l4_len)
+			return false;
+		harness_fill_segment((const struct tcp_header *)f6.l4, f6.payload_len, f6.checksum_ok, seg);
+		return true;
+	}
+	if (len < ETHER_HDR_LEN + 40 || net_load_be16(f + 12) != ETHER_TYPE_IPV4 ||
+	    ip->protocol != IP_PROTO_TCP)
+		return false;
+	l4_len = ntohs(ip->total_length) - 20u;
+	th = (const struct tcp_header *)(ip + 1);
+	harness_fill_segment(th, l4_len,
+			     net_csum_fold(net_csum_partial(th, l4_len,
+							    net_csum_pseudo_v4(ip->src, ip->dst, IP_PROTO_TCP, l4_len))) == 0 &&
+				     net_csum_fold(net_csum_partial(ip, 20, 0)) == 0,
+			     seg);
 	return true;
 }
 
