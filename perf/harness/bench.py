@@ -269,6 +269,19 @@ class Server:
         """The server's processes (thread groups), for the profile's filter."""
         return [self.proc.pid]
 
+    def terminate(self):
+        """SIGTERM, then SIGKILL after 15 s; the process is gone when this returns."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
 
 class Sluice(Server):
     name = "sluice"
@@ -358,16 +371,7 @@ dataplane = {{
         raise Abort("cannot find the data plane's worker lcore thread")
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        self.terminate()
         if self.lab.xdp_attached():
             self.lab.detach_xdp()
 
@@ -469,16 +473,7 @@ class SluiceMemif(Sluice):
         raise Abort(f"the data plane did not start on memif:\n{tail}")
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        self.terminate()
 
     def loadgen(self, paths_file, connections, duration, extra=(), proto="http"):
         # https: TLS 1.3 clients on 443; every 16th connection has each record opened and its
@@ -565,16 +560,7 @@ http {{
         raise Abort("nginx did not start serving")
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        self.terminate()
         self.worker_pid = None
 
     def pids(self):
